@@ -1,0 +1,41 @@
+#pragma once
+
+// Unary gRPC client calls as coroutines on the CompletionQueue API.
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/support/status.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <string_view>
+
+#include "common/grpc_runtime.hpp"
+
+namespace switchyard::rpc {
+
+// Sets the deadline and request id of an outbound call made on behalf of a request: the deadline
+// is the caller's remaining `deadline` capped at `limit` from now.
+void PrepareClientContext(grpc::ClientContext& context,
+                          std::chrono::steady_clock::time_point deadline,
+                          std::chrono::milliseconds limit, std::string_view request_id);
+
+// Makes one unary call and completes with its status; `response` holds the answer when it is OK.
+// `prepare(cq)` returns the stub's reader, e.g.
+//   [&](grpc::CompletionQueue* cq) { return stub->PrepareAsyncGetUser(&context, request, cq); }
+// Cancelling the awaiting coroutine cancels the call (it then completes with CANCELLED).
+template <class Prepare, class Response>
+boost::asio::awaitable<grpc::Status> CallUnary(grpc::CompletionQueue& cq,
+                                               grpc::ClientContext& context, Prepare prepare,
+                                               Response& response) {
+  auto reader = prepare(&cq);
+  reader->StartCall();
+  grpc::Status status;
+  co_await AsyncCqOperation(
+      [&](void* tag) { reader->Finish(&response, &status, tag); },
+      [&context] { context.TryCancel(); }, boost::asio::use_awaitable);
+  co_return status;
+}
+
+}  // namespace switchyard::rpc

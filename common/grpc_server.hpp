@@ -1,0 +1,210 @@
+#pragma once
+
+// Unary gRPC handlers as coroutines on the CompletionQueue API.
+//
+// UnaryRpc<Service, Request, Response>::Serve keeps a few calls of one method requested on every
+// shard's completion queue. Each call that arrives runs `handler` as a coroutine on its shard's
+// io_context. When the client cancels the call or its deadline passes, the coroutine is cancelled
+// (terminal Asio cancellation), so any Redis or gRPC operation it awaits ends at once.
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/async_unary_call.h>
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <boost/system/system_error.hpp>
+
+#include "common/grpc_runtime.hpp"
+#include "common/logger.hpp"
+#include "common/uuid.hpp"
+
+namespace switchyard::rpc {
+
+// What a handler knows about its call besides the request.
+struct RpcContext {
+  grpc::ServerContext& server_context;
+  const std::string& method;  // e.g. "CreateUser"
+  std::string request_id;     // from `x-request-id` metadata; empty when absent
+  // The client's deadline on the steady clock; time_point::max() when it set none.
+  std::chrono::steady_clock::time_point deadline;
+  Logger& logger;
+  std::size_t shard;  // index of the runtime shard running the handler
+};
+
+// Reads `x-request-id` from the call's metadata, keeping only a well-formed value (1-128 printable
+// ASCII characters); anything else yields an empty string.
+std::string RequestIdFrom(const grpc::ServerContext& context);
+
+// The client deadline of `context` converted to the steady clock.
+std::chrono::steady_clock::time_point SteadyDeadline(const grpc::ServerContext& context);
+
+// How many calls of each method stay requested per shard.
+inline constexpr int kRequestedCallsPerMethod = 16;
+
+template <class Service, class Request, class Response>
+class UnaryRpc {
+ public:
+  using RequestMethod = void (Service::*)(grpc::ServerContext*, Request*,
+                                          grpc::ServerAsyncResponseWriter<Response>*,
+                                          grpc::CompletionQueue*, grpc::ServerCompletionQueue*,
+                                          void*);
+  using Handler = std::function<boost::asio::awaitable<grpc::Status>(RpcContext&, const Request&,
+                                                                     Response&)>;
+
+  // Starts serving `method` on every shard of `runtime`. Call after the server has started. The
+  // service, runtime and logger must outlive the server's shutdown.
+  static void Serve(Runtime& runtime, Service& service, RequestMethod request_method,
+                    std::string name, Handler handler, Logger& logger) {
+    auto method = std::make_shared<const Method>(
+        Method{&service, request_method, std::move(name), std::move(handler), &logger});
+    for (std::size_t i = 0; i < runtime.size(); ++i) {
+      for (int k = 0; k < kRequestedCallsPerMethod; ++k) Call::Arm(method, runtime.shard(i));
+    }
+  }
+
+ private:
+  struct Method {
+    Service* service;
+    RequestMethod request_method;
+    std::string name;
+    Handler handler;
+    Logger* logger;
+  };
+
+  class Call {
+   public:
+    static void Arm(const std::shared_ptr<const Method>& method, Shard& shard) {
+      auto* call = new Call(method, shard);
+      call->context_.AsyncNotifyWhenDone(&call->done_tag_);
+      ((*method->service).*(method->request_method))(&call->context_, &call->request_,
+                                                     &call->writer_, shard.cq.get(),
+                                                     shard.server_cq, &call->request_tag_);
+    }
+
+   private:
+    // Binds a member function to a completion queue tag without an allocation per event.
+    struct Tag final : CqTag {
+      Tag(Call* c, void (Call::*f)(bool)) : call(c), fn(f) {}
+      void Complete(bool ok) override { (call->*fn)(ok); }
+      Call* call;
+      void (Call::*fn)(bool);
+    };
+
+    Call(std::shared_ptr<const Method> method, Shard& shard)
+        : method_(std::move(method)), shard_(shard) {}
+
+    // Completion queue thread. A call that never started (server shutting down) gets no done
+    // tag, so it is freed here; a started one waits for both its done and finish tags.
+    void OnRequest(bool ok) {
+      if (!ok) {
+        delete this;
+        return;
+      }
+      Arm(method_, shard_);
+      start_ = std::chrono::steady_clock::now();
+      boost::asio::post(shard_.io, [this] { Run(); });
+    }
+
+    // io thread.
+    void Run() {
+      running_ = true;
+      boost::asio::co_spawn(
+          shard_.io, Invoke(),
+          boost::asio::bind_cancellation_slot(
+              cancel_.slot(), [this](std::exception_ptr error, grpc::Status status) {
+                running_ = false;
+                if (error) status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+                Finish(std::move(status));
+              }));
+    }
+
+    boost::asio::awaitable<grpc::Status> Invoke() {
+      RpcContext rpc{context_,       method_->name,     RequestIdFrom(context_),
+                     SteadyDeadline(context_), *method_->logger, shard_.index};
+      // A call without a usable id still gets one, so its log lines can be told apart.
+      if (rpc.request_id.empty()) rpc.request_id = NewUuidV4();
+      request_id_ = rpc.request_id;
+      try {
+        co_return co_await method_->handler(rpc, request_, response_);
+      } catch (const boost::system::system_error& e) {
+        if (e.code() == boost::asio::error::operation_aborted) {
+          co_return grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
+        }
+        method_->logger->Error("handler failed",
+                               {{"method", method_->name}, {"error", e.what()},
+                                {"request_id", request_id_}});
+      } catch (const std::exception& e) {
+        method_->logger->Error("handler failed",
+                               {{"method", method_->name}, {"error", e.what()},
+                                {"request_id", request_id_}});
+      }
+      co_return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+    }
+
+    void Finish(grpc::Status status) {
+      const auto elapsed = std::chrono::steady_clock::now() - start_;
+      const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+      const bool cancelled = cancelled_.load(std::memory_order_relaxed);
+      const int code = cancelled ? static_cast<int>(grpc::StatusCode::CANCELLED)
+                                 : static_cast<int>(status.error_code());
+      if (method_->logger->Enabled(LogLevel::kInfo)) {
+        method_->logger->Info("rpc", {{"method", method_->name},
+                                      {"code", code},
+                                      {"duration_ms", ms},
+                                      {"request_id", request_id_}});
+      }
+      // Nothing of this object may be touched after this call: the finish tag may free it.
+      if (status.ok()) {
+        writer_.Finish(response_, status, &finish_tag_);
+      } else {
+        writer_.FinishWithError(status, &finish_tag_);
+      }
+    }
+
+    // Completion queue thread: the call is over, normally or by cancellation.
+    void OnDone(bool /*ok*/) {
+      if (context_.IsCancelled()) {
+        cancelled_.store(true, std::memory_order_relaxed);
+        boost::asio::post(shard_.io, [this] {
+          if (running_) cancel_.emit(boost::asio::cancellation_type::terminal);
+          Release();
+        });
+        return;
+      }
+      Release();
+    }
+
+    void OnFinish(bool /*ok*/) { Release(); }
+
+    void Release() {
+      if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+
+    std::shared_ptr<const Method> method_;
+    Shard& shard_;
+    grpc::ServerContext context_;
+    Request request_;
+    Response response_;
+    grpc::ServerAsyncResponseWriter<Response> writer_{&context_};
+    Tag request_tag_{this, &Call::OnRequest};
+    Tag done_tag_{this, &Call::OnDone};
+    Tag finish_tag_{this, &Call::OnFinish};
+    boost::asio::cancellation_signal cancel_;
+    std::string request_id_;
+    std::chrono::steady_clock::time_point start_;
+    std::atomic<int> refs_{2};  // the done tag and the finish tag
+    std::atomic<bool> cancelled_{false};
+    bool running_ = false;  // io thread only
+  };
+};
+
+}  // namespace switchyard::rpc

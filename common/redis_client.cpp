@@ -1,0 +1,660 @@
+#include "common/redis_client.hpp"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "common/redis_asio_adapter.hpp"
+
+namespace switchyard::redis {
+
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using ReplySignature = void(absl::StatusOr<Reply>);
+
+absl::Status Unavailable(std::string_view why) {
+  return absl::UnavailableError("redis unavailable: " + std::string(why));
+}
+
+char AsciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (AsciiUpper(a[i]) != AsciiUpper(b[i])) return false;
+  }
+  return true;
+}
+
+// Commands after which Redis answers out of band (or forever), breaking one-reply-per-command.
+constexpr std::array<std::string_view, 7> kUnsupportedCommands = {
+    "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
+    "MONITOR"};
+
+absl::Status ValidateCommand(const std::vector<std::string>& args) {
+  if (args.empty()) return absl::InvalidArgumentError("redis command is empty");
+  if (args.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    return absl::InvalidArgumentError("redis command has too many arguments");
+  }
+  for (const std::string_view name : kUnsupportedCommands) {
+    if (EqualsIgnoreCase(args.front(), name)) {
+      return absl::InvalidArgumentError("redis command " + std::string(name) +
+                                        " is not supported by RedisClient");
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsNoScript(const Reply& reply) {
+  return reply.IsError() && reply.str.compare(0, 8, "NOSCRIPT") == 0;
+}
+
+std::int64_t Millis(std::chrono::milliseconds value) {
+  return static_cast<std::int64_t>(value.count());
+}
+
+std::uint32_t RotateLeft(std::uint32_t value, int bits) {
+  return (value << bits) | (value >> (32 - bits));
+}
+
+}  // namespace
+
+std::string Sha1Hex(std::string_view data) {
+  std::array<std::uint32_t, 5> h = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u,
+                                    0xC3D2E1F0u};
+  // Padding: 0x80, zeros up to 56 mod 64, then the message length in bits, big-endian.
+  std::string message(data);
+  const std::uint64_t bit_length = static_cast<std::uint64_t>(data.size()) * 8u;
+  message.push_back(static_cast<char>(0x80));
+  while (message.size() % 64 != 56) message.push_back('\0');
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    message.push_back(static_cast<char>((bit_length >> shift) & 0xffu));
+  }
+
+  std::array<std::uint32_t, 80> w{};
+  for (std::size_t block = 0; block < message.size(); block += 64) {
+    for (std::size_t i = 0; i < 16; ++i) {
+      std::uint32_t word = 0;
+      for (std::size_t b = 0; b < 4; ++b) {
+        word = (word << 8) | static_cast<unsigned char>(message[block + i * 4 + b]);
+      }
+      w[i] = word;
+    }
+    for (std::size_t i = 16; i < 80; ++i) {
+      w[i] = RotateLeft(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    }
+    std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (std::size_t i = 0; i < 80; ++i) {
+      std::uint32_t f = 0;
+      std::uint32_t k = 0;
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5A827999u;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ED9EBA1u;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8F1BBCDCu;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xCA62C1D6u;
+      }
+      const std::uint32_t next = RotateLeft(a, 5) + f + e + k + w[i];
+      e = d;
+      d = c;
+      c = RotateLeft(b, 30);
+      b = a;
+      a = next;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+  }
+
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(40);
+  for (const std::uint32_t word : h) {
+    for (int shift = 28; shift >= 0; shift -= 4) hex.push_back(kHex[(word >> shift) & 0xfu]);
+  }
+  return hex;
+}
+
+std::chrono::milliseconds ReconnectBackoff(int attempt, std::chrono::milliseconds initial,
+                                           std::chrono::milliseconds max, double jitter) {
+  using std::chrono::milliseconds;
+  initial = std::max(initial, milliseconds(1));
+  max = std::max(max, milliseconds(1));
+  milliseconds base = initial;
+  for (int i = 0; i < attempt && base < max; ++i) base *= 2;
+  base = std::min(base, max);
+  if (!(jitter >= 0.0)) jitter = 0.0;  // also catches NaN
+  jitter = std::min(jitter, 1.0);
+  const double scaled = static_cast<double>(base.count()) * (0.5 + 0.5 * jitter);
+  return std::max(milliseconds(1), milliseconds(static_cast<milliseconds::rep>(std::llround(scaled))));
+}
+
+Script::Script(std::string body) : body_(std::move(body)), sha1_(Sha1Hex(body_)) {}
+
+struct RedisClient::HandshakeStep {
+  enum class Kind { kAuth, kSelect, kScriptLoad, kPing };
+
+  Kind kind;
+  std::uint64_t connection_id;
+  const Script* script;  // kScriptLoad only
+};
+
+// One command between Command() and hiredis. Owned by hiredis's privdata (a heap shared_ptr,
+// released in the reply callback, which hiredis always calls: with the reply, or with NULL when
+// the connection goes away) and by the awaiting operation; timers and the cancellation slot only
+// hold weak references.
+struct RedisClient::PendingCommand {
+  explicit PendingCommand(const asio::any_io_executor& ex) : executor(ex), timer(ex) {}
+
+  asio::any_io_executor executor;
+  std::optional<asio::any_completion_handler<ReplySignature>> handler;
+  asio::cancellation_slot slot;
+  asio::steady_timer timer;
+  std::weak_ptr<RedisClient> client;
+  std::uint64_t connection_id = 0;
+  std::optional<Clock::time_point> caller_deadline;  // only when earlier than `watchdog`
+  Clock::time_point watchdog;                         // sent + config.command_timeout
+  std::chrono::milliseconds command_timeout{0};
+  bool completed = false;  // the caller has its answer
+  bool answered = false;   // hiredis has called back
+};
+
+// Answers the caller once; later answers (a late reply, a timer) are dropped. The handler is
+// posted, never run inline, so no caller code runs inside a hiredis callback.
+void RedisClient::Complete(PendingCommand& pending, absl::StatusOr<Reply> result,
+                           bool from_cancellation_handler) {
+  if (pending.completed || !pending.handler.has_value()) return;
+  pending.completed = true;
+  // A cancellation handler must not destroy itself; its weak reference keeps it harmless.
+  if (!from_cancellation_handler && pending.slot.is_connected()) pending.slot.clear();
+  asio::any_completion_handler<ReplySignature> handler(std::move(*pending.handler));
+  pending.handler.reset();
+  // Runs on the handler's associated executor (the awaiting coroutine's), deferred.
+  asio::post(pending.executor, asio::append(std::move(handler), std::move(result)));
+}
+
+void RedisClient::OnCommandTimer(const std::shared_ptr<PendingCommand>& pending) {
+  if (pending->answered) return;
+  if (pending->caller_deadline.has_value()) {
+    // The caller's deadline came first: answer it, but keep watching the connection.
+    pending->caller_deadline.reset();
+    Complete(*pending, absl::DeadlineExceededError("redis command deadline exceeded"));
+    ArmCommandTimer(pending);
+    return;
+  }
+  Complete(*pending, Unavailable("no reply within command timeout of " +
+                                 std::to_string(pending->command_timeout.count()) + " ms"));
+  if (auto client = pending->client.lock()) {
+    client->OnCommandTimeout(pending->connection_id);
+  }
+}
+
+void RedisClient::ArmCommandTimer(const std::shared_ptr<PendingCommand>& pending) {
+  pending->timer.expires_at(pending->caller_deadline.has_value()
+                                ? std::min(*pending->caller_deadline, pending->watchdog)
+                                : pending->watchdog);
+  pending->timer.async_wait(
+      [weak = std::weak_ptr<PendingCommand>(pending)](const boost::system::error_code& ec) {
+        if (ec) return;
+        if (auto locked = weak.lock()) OnCommandTimer(locked);
+      });
+}
+
+std::shared_ptr<RedisClient> RedisClient::Create(asio::any_io_executor executor,
+                                                 RedisConfig config, Logger& logger) {
+  return std::shared_ptr<RedisClient>(new RedisClient(std::move(executor), std::move(config), logger));
+}
+
+RedisClient::RedisClient(asio::any_io_executor executor, RedisConfig config, Logger& logger)
+    : executor_(executor),
+      config_(std::move(config)),
+      logger_(logger),
+      resolver_(executor),
+      connect_timer_(executor),
+      reconnect_timer_(executor),
+      rng_(std::random_device{}()) {}
+
+RedisClient::~RedisClient() {
+  ++attempt_id_;
+  state_ = State::kStopped;
+  // Pending commands complete with UNAVAILABLE (posted); the timers and the resolver cancel their
+  // waits as members are destroyed, and those handlers find the client gone.
+  DropConnection();
+}
+
+void RedisClient::RegisterScript(const Script* script) {
+  if (state_ != State::kIdle) {
+    logger_.Warn("redis script registered after Start(); it loads from the next connect",
+                 {{"sha1", script->sha1()}});
+  }
+  scripts_.push_back(script);
+}
+
+void RedisClient::SetStateCallback(std::function<void(bool ready)> callback) {
+  state_callback_ = std::move(callback);
+}
+
+void RedisClient::Start() {
+  if (state_ != State::kIdle) {
+    if (state_ == State::kStopped) logger_.Warn("redis client Start() after Stop() ignored");
+    return;
+  }
+  logger_.Info("redis client starting", {{"host", config_.host}, {"port", config_.port},
+                                          {"db", config_.db}});
+  StartConnectAttempt();
+}
+
+void RedisClient::Stop() {
+  if (state_ == State::kStopped) return;
+  ++attempt_id_;
+  resolver_.cancel();
+  connect_timer_.cancel();
+  reconnect_timer_.cancel();
+  SetState(State::kStopped);
+  DropConnection();
+  logger_.Info("redis client stopped", {{"host", config_.host}, {"port", config_.port}});
+}
+
+std::string RedisClient::Address() const {
+  return config_.host + ":" + std::to_string(config_.port);
+}
+
+void RedisClient::SetState(State state) {
+  const bool was_ready = state_ == State::kReady;
+  state_ = state;
+  const bool ready = state_ == State::kReady;
+  if (was_ready == ready || !state_callback_) return;
+  asio::post(executor_, [weak = weak_from_this(), ready] {
+    if (auto self = weak.lock(); self && self->state_callback_) self->state_callback_(ready);
+  });
+}
+
+void RedisClient::StartConnectAttempt() {
+  if (state_ == State::kStopped) return;
+  SetState(State::kConnecting);
+  const std::uint64_t attempt = ++attempt_id_;
+  handshake_remaining_ = 0;
+  connected_ip_.clear();
+  const auto weak = weak_from_this();
+  connect_timer_.expires_after(config_.connect_timeout);
+  connect_timer_.async_wait([weak, attempt](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->OnConnectTimeout(attempt);
+  });
+  // getaddrinfo runs on asio's resolver thread, never on the loop thread.
+  resolver_.async_resolve(
+      config_.host, std::to_string(config_.port), asio::ip::tcp::resolver::numeric_service,
+      [weak, attempt](const boost::system::error_code& ec,
+                      const asio::ip::tcp::resolver::results_type& results) {
+        if (auto self = weak.lock()) self->OnResolved(attempt, ec, results);
+      });
+}
+
+void RedisClient::OnResolved(std::uint64_t attempt, const boost::system::error_code& ec,
+                             const asio::ip::tcp::resolver::results_type& results) {
+  if (attempt != attempt_id_ || state_ != State::kConnecting) return;
+  if (ec || results.empty()) {
+    AttemptFailed("redis host resolution failed", ec ? ec.message() : "no address");
+    return;
+  }
+  // Prefer IPv4: "localhost" often lists ::1 first while redis-server binds 127.0.0.1.
+  auto chosen = results.begin();
+  for (auto it = results.begin(); it != results.end(); ++it) {
+    if (it->endpoint().address().is_v4()) {
+      chosen = it;
+      break;
+    }
+  }
+  Connect(attempt, chosen->endpoint().address().to_string());
+}
+
+void RedisClient::Connect(std::uint64_t attempt, const std::string& ip) {
+  (void)attempt;
+  connected_ip_ = ip;
+  // A numeric address: hiredis's own getaddrinfo call returns without a lookup.
+  redisAsyncContext* context = redisAsyncConnect(ip.c_str(), config_.port);
+  if (context == nullptr) {
+    AttemptFailed("redis connect failed", "cannot allocate a hiredis context");
+    return;
+  }
+  if (context->err != 0) {
+    const std::string error = context->errstr != nullptr ? context->errstr : "connect error";
+    redisAsyncFree(context);
+    AttemptFailed("redis connect failed", error);
+    return;
+  }
+  if (absl::Status attached = AttachAsioAdapter(context, executor_); !attached.ok()) {
+    redisAsyncFree(context);
+    AttemptFailed("redis connect failed", std::string(attached.message()));
+    return;
+  }
+  context->data = this;
+  redisAsyncSetConnectCallback(context, &RedisClient::OnConnectThunk);
+  redisAsyncSetDisconnectCallback(context, &RedisClient::OnDisconnectThunk);
+  context_ = context;
+  ++connection_id_;
+  in_flight_ = 0;
+  // The handshake is pipelined behind the TCP connect; hiredis writes it once connected.
+  SendHandshake();
+}
+
+bool RedisClient::Submit(const std::vector<std::string>& args,
+                         void (*callback)(redisAsyncContext*, void*, void*), void* privdata) {
+  if (context_ == nullptr) return false;
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (const std::string& arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  return redisAsyncCommandArgv(context_, callback, privdata, static_cast<int>(args.size()),
+                               argv.data(), lengths.data()) == REDIS_OK;
+}
+
+void RedisClient::SendHandshake() {
+  bool queued = true;
+  const auto send = [&](HandshakeStep::Kind kind, const std::vector<std::string>& args,
+                        const Script* script) {
+    if (!queued) return;
+    auto* step = new HandshakeStep{kind, connection_id_, script};
+    if (!Submit(args, &RedisClient::OnHandshakeReplyThunk, step)) {
+      delete step;
+      queued = false;
+      return;
+    }
+    ++handshake_remaining_;
+  };
+  if (!config_.password.empty()) {
+    const std::vector<std::string> auth = {"AUTH", config_.password};
+    send(HandshakeStep::Kind::kAuth, auth, nullptr);
+  }
+  if (config_.db != 0) {
+    const std::vector<std::string> select = {"SELECT", std::to_string(config_.db)};
+    send(HandshakeStep::Kind::kSelect, select, nullptr);
+  }
+  for (const Script* script : scripts_) {
+    const std::vector<std::string> load = {"SCRIPT", "LOAD", script->body()};
+    send(HandshakeStep::Kind::kScriptLoad, load, script);
+  }
+  // Always last: its reply means every earlier step has answered, and it gives hiredis a write
+  // to wait for, which is how it learns that the TCP connect finished.
+  const std::vector<std::string> ping = {"PING"};
+  send(HandshakeStep::Kind::kPing, ping, nullptr);
+  if (!queued) AttemptFailed("redis connect failed", "cannot queue the handshake");
+}
+
+void RedisClient::OnHandshakeReply(const HandshakeStep& step, const Reply& reply) {
+  if (state_ != State::kConnecting) return;
+  if (reply.IsError()) {
+    switch (step.kind) {
+      case HandshakeStep::Kind::kAuth:
+        AttemptFailed("redis authentication failed (check the configured password)", reply.str);
+        return;
+      case HandshakeStep::Kind::kSelect:
+        AttemptFailed("redis SELECT of the configured db failed", reply.str);
+        return;
+      case HandshakeStep::Kind::kScriptLoad:
+        AttemptFailed("redis SCRIPT LOAD failed", reply.str);
+        return;
+      case HandshakeStep::Kind::kPing:
+        AttemptFailed("redis PING during connect failed", reply.str);
+        return;
+    }
+  }
+  if (step.kind == HandshakeStep::Kind::kScriptLoad && reply.str != step.script->sha1()) {
+    logger_.Error("redis SCRIPT LOAD returned an unexpected sha1; EVALSHA will fall back to EVAL",
+                  {{"expected", step.script->sha1()}, {"got", reply.str}});
+  }
+  if (handshake_remaining_ > 0) --handshake_remaining_;
+  if (handshake_remaining_ > 0) return;
+
+  connect_timer_.cancel();
+  const bool reconnected = ever_ready_;
+  ever_ready_ = true;
+  backoff_attempt_ = 0;
+  if (reconnected) ++reconnects_;
+  SetState(State::kReady);
+  logger_.Info(reconnected ? "redis reconnected" : "redis connected",
+               {{"host", config_.host},
+                {"port", config_.port},
+                {"ip", connected_ip_},
+                {"db", config_.db},
+                {"scripts", static_cast<std::int64_t>(scripts_.size())},
+                {"reconnects", static_cast<std::int64_t>(reconnects_)}});
+}
+
+void RedisClient::OnConnectTimeout(std::uint64_t attempt) {
+  if (attempt != attempt_id_ || state_ != State::kConnecting) return;
+  AttemptFailed("redis connect timed out",
+                "not ready within " + std::to_string(config_.connect_timeout.count()) + " ms");
+}
+
+void RedisClient::AttemptFailed(std::string_view what, std::string_view error) {
+  DropConnection();
+  resolver_.cancel();
+  connect_timer_.cancel();
+  if (state_ == State::kStopped) return;
+  const auto delay = ScheduleReconnect();
+  logger_.Warn(what, {{"host", config_.host},
+                      {"port", config_.port},
+                      {"error", error},
+                      {"failures", backoff_attempt_},
+                      {"retry_in_ms", Millis(delay)}});
+}
+
+std::chrono::milliseconds RedisClient::ScheduleReconnect() {
+  SetState(State::kBackoff);
+  ++attempt_id_;  // stale callbacks of the previous attempt are ignored
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const auto delay = ReconnectBackoff(backoff_attempt_, config_.reconnect_initial_backoff,
+                                      config_.reconnect_max_backoff, unit(rng_));
+  if (backoff_attempt_ < 1000) ++backoff_attempt_;
+  reconnect_timer_.expires_after(delay);
+  reconnect_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->StartConnectAttempt();
+  });
+  return delay;
+}
+
+void RedisClient::OnConnectionLost(std::string_view error) {
+  in_flight_ = 0;
+  if (state_ == State::kConnecting) {
+    AttemptFailed("redis connection closed during connect", error);
+    return;
+  }
+  if (state_ != State::kReady) return;
+  const auto delay = ScheduleReconnect();
+  logger_.Warn("redis connection lost", {{"host", config_.host},
+                                         {"port", config_.port},
+                                         {"error", error},
+                                         {"retry_in_ms", Millis(delay)}});
+}
+
+void RedisClient::OnCommandTimeout(std::uint64_t connection) {
+  if (connection != connection_id_ || context_ == nullptr || state_ != State::kReady) return;
+  DropConnection();
+  const auto delay = ScheduleReconnect();
+  logger_.Warn("redis command timed out; dropping the connection",
+               {{"host", config_.host},
+                {"port", config_.port},
+                {"command_timeout_ms", Millis(config_.command_timeout)},
+                {"retry_in_ms", Millis(delay)}});
+}
+
+void RedisClient::DropConnection() {
+  redisAsyncContext* context = std::exchange(context_, nullptr);
+  if (context == nullptr) return;
+  in_flight_ = 0;
+  // From here on our hiredis callbacks ignore this context. Pending callbacks run with a NULL
+  // reply (now, or right after the hiredis callback we may be inside of returns).
+  context->data = nullptr;
+  redisAsyncFree(context);
+}
+
+std::string RedisClient::NotReadyReason() const {
+  switch (state_) {
+    case State::kIdle:
+      return "client not started";
+    case State::kConnecting:
+      return "connecting to " + Address();
+    case State::kBackoff:
+      return "not connected to " + Address() + " (reconnecting)";
+    case State::kStopped:
+      return "client stopped";
+    case State::kReady:
+      break;
+  }
+  return "not ready";
+}
+
+void RedisClient::OnConnectThunk(const redisAsyncContext* context, int status) {
+  auto* client = static_cast<RedisClient*>(context->data);
+  if (client == nullptr || status == REDIS_OK) return;
+  // hiredis frees the context as soon as this returns.
+  const std::string error =
+      context->errstr != nullptr && context->err != 0 ? context->errstr : "connect failed";
+  const_cast<redisAsyncContext*>(context)->data = nullptr;
+  client->context_ = nullptr;
+  client->AttemptFailed("redis connect failed", error);
+}
+
+void RedisClient::OnDisconnectThunk(const redisAsyncContext* context, int status) {
+  (void)status;
+  auto* client = static_cast<RedisClient*>(context->data);
+  if (client == nullptr) return;  // we dropped it ourselves
+  // hiredis is freeing the context; every pending command has had its NULL reply.
+  const std::string error =
+      context->errstr != nullptr && context->err != 0 ? context->errstr : "connection closed";
+  const_cast<redisAsyncContext*>(context)->data = nullptr;
+  client->context_ = nullptr;
+  client->OnConnectionLost(error);
+}
+
+void RedisClient::OnCommandReplyThunk(redisAsyncContext* context, void* reply, void* privdata) {
+  const std::unique_ptr<std::shared_ptr<PendingCommand>> owner(
+      static_cast<std::shared_ptr<PendingCommand>*>(privdata));
+  PendingCommand& pending = **owner;
+  pending.answered = true;
+  pending.timer.cancel();
+  if (auto* client = static_cast<RedisClient*>(context->data);
+      client != nullptr && client->in_flight_ > 0) {
+    --client->in_flight_;
+  }
+  if (pending.completed) return;  // the caller gave up (deadline, cancellation): drop the reply
+  if (reply == nullptr) {
+    Complete(pending, Unavailable("connection closed"));
+  } else {
+    Complete(pending, ToReply(*static_cast<const redisReply*>(reply)));
+  }
+}
+
+void RedisClient::OnHandshakeReplyThunk(redisAsyncContext* context, void* reply, void* privdata) {
+  const std::unique_ptr<HandshakeStep> step(static_cast<HandshakeStep*>(privdata));
+  if (reply == nullptr) return;  // the connection is going away; that is handled elsewhere
+  auto* client = static_cast<RedisClient*>(context->data);
+  if (client == nullptr || client->connection_id_ != step->connection_id) return;
+  client->OnHandshakeReply(*step, ToReply(*static_cast<const redisReply*>(reply)));
+}
+
+asio::awaitable<absl::StatusOr<Reply>> RedisClient::Command(std::vector<std::string> args,
+                                                            std::optional<Clock::time_point> deadline) {
+  if (absl::Status invalid = ValidateCommand(args); !invalid.ok()) co_return invalid;
+  if (!IsReady()) co_return Unavailable(NotReadyReason());
+  const Clock::time_point now = Clock::now();
+  if (deadline.has_value() && *deadline <= now) {
+    co_return absl::DeadlineExceededError("redis command deadline already passed");
+  }
+
+  auto pending = std::make_shared<PendingCommand>(executor_);
+  pending->client = weak_from_this();
+  pending->connection_id = connection_id_;
+  pending->command_timeout = config_.command_timeout;
+  pending->watchdog = now + config_.command_timeout;
+  if (deadline.has_value() && *deadline < pending->watchdog) pending->caller_deadline = deadline;
+
+  // Runs right after this coroutine suspends, still on the loop thread: `this` and `args` are
+  // alive. The answer is always posted (see Complete).
+  auto initiate = [this, &args, pending](auto handler) {
+    pending->slot = asio::get_associated_cancellation_slot(handler);
+    pending->handler.emplace(std::move(handler));
+    auto* privdata = new std::shared_ptr<PendingCommand>(pending);
+    if (!IsReady() || !Submit(args, &RedisClient::OnCommandReplyThunk, privdata)) {
+      delete privdata;
+      Complete(*pending, Unavailable("connection is closing"));
+      return;
+    }
+    ++in_flight_;
+    if (pending->slot.is_connected()) {
+      pending->slot.assign(
+          [weak = std::weak_ptr<PendingCommand>(pending)](asio::cancellation_type type) {
+            if ((type & asio::cancellation_type::terminal) == asio::cancellation_type::none) return;
+            if (auto locked = weak.lock()) {
+              Complete(*locked, absl::CancelledError("redis command cancelled"), true);
+            }
+          });
+    }
+    ArmCommandTimer(pending);
+  };
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, ReplySignature>(
+      std::move(initiate), asio::use_awaitable);
+}
+
+asio::awaitable<absl::StatusOr<Reply>> RedisClient::Eval(const Script& script,
+                                                         std::vector<std::string> keys,
+                                                         std::vector<std::string> args,
+                                                         std::optional<Clock::time_point> deadline) {
+  std::vector<std::string> command;
+  command.reserve(3 + keys.size() + args.size());
+  command.push_back("EVALSHA");
+  command.push_back(script.sha1());
+  command.push_back(std::to_string(keys.size()));
+  for (std::string& key : keys) command.push_back(std::move(key));
+  for (std::string& arg : args) command.push_back(std::move(arg));
+
+  const std::weak_ptr<RedisClient> weak = weak_from_this();
+  absl::StatusOr<Reply> result = co_await Command(command, deadline);
+  if (!result.ok() || !IsNoScript(*result)) co_return result;
+
+  // NOSCRIPT (e.g. after SCRIPT FLUSH or a failover): send the body once.
+  const std::shared_ptr<RedisClient> self = weak.lock();
+  if (self == nullptr) co_return Unavailable("client destroyed");
+  const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
+  if (cancellation.cancelled() != asio::cancellation_type::none) {
+    co_return absl::CancelledError("redis command cancelled");
+  }
+  command[0] = "EVAL";
+  command[1] = script.body();
+  co_return co_await self->Command(std::move(command), deadline);
+}
+
+}  // namespace switchyard::redis

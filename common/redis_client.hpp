@@ -1,0 +1,190 @@
+#pragma once
+
+// switchyard::redis::RedisClient: one pipelined Redis connection driven by hiredis's async API on
+// a Boost.Asio executor, awaited from C++20 coroutines.
+//
+//   auto client = RedisClient::Create(io.get_executor(), config, logger);
+//   client->RegisterScript(&kIncrScript);
+//   client->Start();
+//   ...
+//   absl::StatusOr<Reply> reply = co_await client->Command({"GET", key}, deadline);
+//
+// Every command completes, whatever happens to the connection: with the reply (a Redis error
+// reply is an OK status holding a kError Reply), or with UNAVAILABLE (not connected, connection
+// lost, config.command_timeout expired), DEADLINE_EXCEEDED (the caller's deadline expired) or
+// CANCELLED (the awaiting coroutine's cancellation slot was emitted).
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/logger.hpp"
+#include "common/redis_reply.hpp"
+
+struct redisAsyncContext;
+
+namespace switchyard::redis {
+
+struct RedisConfig {
+  std::string host = "127.0.0.1";  // a name (resolved asynchronously) or an IPv4/IPv6 address
+  int port = 6379;
+  std::string password;  // AUTH when non-empty; never logged
+  int db = 0;            // SELECT when non-zero
+  // A command not answered within command_timeout means the connection is broken: the command
+  // fails with UNAVAILABLE and the connection is dropped and re-established.
+  std::chrono::milliseconds command_timeout{1000};
+  // Resolve + TCP connect + AUTH/SELECT/SCRIPT LOAD must finish within connect_timeout.
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds reconnect_initial_backoff{50};
+  std::chrono::milliseconds reconnect_max_backoff{2000};
+};
+
+// Lowercase hex SHA-1 of `data` (the name Redis gives a script in EVALSHA).
+std::string Sha1Hex(std::string_view data);
+
+// Delay before reconnect attempt number `attempt` (0 for the first retry after a failure):
+// base = min(initial * 2^attempt, max), returned as base * (0.5 + 0.5 * jitter) with `jitter` in
+// [0, 1] ("equal jitter": never above max, never below half the base).
+std::chrono::milliseconds ReconnectBackoff(int attempt, std::chrono::milliseconds initial,
+                                           std::chrono::milliseconds max, double jitter);
+
+// A Lua script. Its SHA-1 is computed once here; every (re)connect of a client it is registered
+// with runs SCRIPT LOAD (and checks the SHA Redis returns), and Eval falls back from EVALSHA to
+// EVAL on NOSCRIPT. Immutable, so one Script may be shared by clients on different threads.
+class Script {
+ public:
+  explicit Script(std::string body);
+
+  const std::string& body() const { return body_; }
+  const std::string& sha1() const { return sha1_; }
+
+ private:
+  std::string body_;
+  std::string sha1_;
+};
+
+class RedisClient : public std::enable_shared_from_this<RedisClient> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // All methods must be called on `executor`'s thread (one single-threaded io_context). `logger`
+  // must outlive the client, and the client must be destroyed before the io_context.
+  static std::shared_ptr<RedisClient> Create(boost::asio::any_io_executor executor,
+                                             RedisConfig config, Logger& logger);
+  ~RedisClient();
+
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  // Before Start(). `script` must outlive the client. Loaded on each connect.
+  void RegisterScript(const Script* script);
+
+  // Connects; on failure or loss reconnects with exponential backoff and jitter until Stop().
+  void Start();
+
+  // Disconnects, fails pending commands with UNAVAILABLE, stops reconnecting. Idempotent and
+  // final (a stopped client does not start again).
+  void Stop();
+
+  // Connected, authenticated, database selected and scripts loaded.
+  bool IsReady() const { return state_ == State::kReady; }
+
+  // Called with each ready/not-ready transition, in order, posted to the executor (never from
+  // inside a Redis callback). Only while the client exists.
+  void SetStateCallback(std::function<void(bool ready)> callback);
+
+  // Successful re-connections after a loss of a ready connection.
+  std::uint64_t reconnects() const { return reconnects_; }
+
+  // Commands handed to the current connection and not yet answered by Redis, including ones
+  // whose callers already gave up (deadline, cancellation).
+  std::size_t in_flight() const { return in_flight_; }
+
+  const RedisConfig& config() const { return config_; }
+
+  // One command; args are binary-safe. The limit is min(config.command_timeout, deadline): the
+  // deadline expiring gives DEADLINE_EXCEEDED; command_timeout expiring gives UNAVAILABLE and
+  // reconnects. Pub/sub and MONITOR are rejected with INVALID_ARGUMENT (they would break the
+  // one-reply-per-command pipeline).
+  boost::asio::awaitable<absl::StatusOr<Reply>> Command(
+      std::vector<std::string> args, std::optional<Clock::time_point> deadline = std::nullopt);
+
+  // EVALSHA, retried once as EVAL when Redis answers NOSCRIPT.
+  boost::asio::awaitable<absl::StatusOr<Reply>> Eval(
+      const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+      std::optional<Clock::time_point> deadline = std::nullopt);
+
+ private:
+  enum class State { kIdle, kConnecting, kReady, kBackoff, kStopped };
+  struct HandshakeStep;
+  struct PendingCommand;
+
+  RedisClient(boost::asio::any_io_executor executor, RedisConfig config, Logger& logger);
+
+  void StartConnectAttempt();
+  void OnResolved(std::uint64_t attempt, const boost::system::error_code& ec,
+                  const boost::asio::ip::tcp::resolver::results_type& results);
+  void Connect(std::uint64_t attempt, const std::string& ip);
+  void SendHandshake();
+  void OnHandshakeReply(const HandshakeStep& step, const Reply& reply);
+  void OnConnectTimeout(std::uint64_t attempt);
+  void AttemptFailed(std::string_view what, std::string_view error);
+  std::chrono::milliseconds ScheduleReconnect();  // returns the delay
+  void OnConnectionLost(std::string_view error);
+  void OnCommandTimeout(std::uint64_t connection);
+  void DropConnection();
+  void SetState(State state);
+  std::string Address() const;
+  std::string NotReadyReason() const;
+  // Submits `args` on the current connection; the reply (or a NULL reply when the connection
+  // goes away) reaches `callback` with `privdata`. False when hiredis refuses.
+  bool Submit(const std::vector<std::string>& args, void (*callback)(redisAsyncContext*, void*, void*),
+              void* privdata);
+
+  // Answers the caller once (posted, never inline); later answers are dropped.
+  static void Complete(PendingCommand& pending, absl::StatusOr<Reply> result,
+                       bool from_cancellation_handler = false);
+  static void ArmCommandTimer(const std::shared_ptr<PendingCommand>& pending);
+  static void OnCommandTimer(const std::shared_ptr<PendingCommand>& pending);
+
+  static void OnConnectThunk(const redisAsyncContext* context, int status);
+  static void OnDisconnectThunk(const redisAsyncContext* context, int status);
+  static void OnCommandReplyThunk(redisAsyncContext* context, void* reply, void* privdata);
+  static void OnHandshakeReplyThunk(redisAsyncContext* context, void* reply, void* privdata);
+
+  boost::asio::any_io_executor executor_;
+  RedisConfig config_;
+  Logger& logger_;
+  std::vector<const Script*> scripts_;
+  std::function<void(bool)> state_callback_;
+
+  State state_ = State::kIdle;
+  redisAsyncContext* context_ = nullptr;  // owned; freed only through DropConnection()
+  std::uint64_t attempt_id_ = 0;          // bumps with every connect attempt (and Stop)
+  std::uint64_t connection_id_ = 0;       // bumps with every hiredis context
+  int backoff_attempt_ = 0;               // consecutive failures since the last ready
+  bool ever_ready_ = false;
+  std::uint64_t reconnects_ = 0;
+  std::size_t in_flight_ = 0;
+  std::size_t handshake_remaining_ = 0;
+  std::string connected_ip_;
+
+  boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::steady_timer connect_timer_;
+  boost::asio::steady_timer reconnect_timer_;
+  std::minstd_rand rng_;
+};
+
+}  // namespace switchyard::redis

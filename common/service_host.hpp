@@ -1,0 +1,83 @@
+#pragma once
+
+// The process shell shared by every gRPC service: a Runtime, one gRPC server with health and
+// reflection, graceful shutdown on SIGTERM/SIGINT.
+//
+//   ServiceHost host(options, logger);
+//   host.builder().RegisterService(&async_service);
+//   if (auto status = host.Start(); !status.ok()) { ...exit 1... }
+//   UnaryRpc<...>::Serve(host.runtime(), ...);
+//   host.WaitForSignal();
+//   host.Shutdown();
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/grpc_runtime.hpp"
+#include "common/logger.hpp"
+
+namespace switchyard {
+
+struct ServiceHostOptions {
+  std::string listen_address = "0.0.0.0:50051";  // port 0 picks a free one (tests)
+  std::size_t shards = 1;
+  std::chrono::milliseconds shutdown_grace{20000};
+  // Fully qualified names whose grpc.health.v1 status follows SetServing (the overall "" too).
+  std::vector<std::string> health_services;
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards, so that
+// WaitForSignal can take them. Call first thing in main().
+void BlockStopSignals();
+
+class ServiceHost {
+ public:
+  ServiceHost(ServiceHostOptions options, Logger& logger);
+  ~ServiceHost();
+  ServiceHost(const ServiceHost&) = delete;
+  ServiceHost& operator=(const ServiceHost&) = delete;
+
+  rpc::Runtime& runtime() { return runtime_; }
+  // Register async services here before Start().
+  grpc::ServerBuilder& builder() { return builder_; }
+
+  // Binds, starts the server (health NOT_SERVING until SetServing(true)) and the runtime threads.
+  // Fails with a one-line reason when the address cannot be bound.
+  absl::Status Start();
+  int port() const { return port_; }
+
+  // Thread-safe; changes grpc.health.v1 for "" and every health service.
+  void SetServing(bool serving);
+
+  // Runs between the server's shutdown and the runtime's: stop what keeps io_contexts busy
+  // (Redis clients, timers). Each hook is called once, on the thread calling Shutdown().
+  void AddStopHook(std::function<void()> hook);
+
+  // Blocks until SIGTERM or SIGINT arrives (or RequestStop is called).
+  void WaitForSignal();
+  void RequestStop();
+
+  // Graceful stop: NOT_SERVING, no new calls, in-flight calls get up to shutdown_grace to finish
+  // (then they are cancelled), then hooks, then the runtime. Idempotent.
+  void Shutdown();
+
+ private:
+  ServiceHostOptions options_;
+  Logger& logger_;
+  rpc::Runtime runtime_;
+  grpc::ServerBuilder builder_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::function<void()>> stop_hooks_;
+  int port_ = 0;
+  bool shut_down_ = false;
+  int stop_pipe_[2] = {-1, -1};
+};
+
+}  // namespace switchyard

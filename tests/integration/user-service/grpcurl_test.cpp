@@ -1,0 +1,133 @@
+// What an operator sees with the real grpcurl (pinned, installed by `make deps`) against a live
+// user-service: reflection lists and describes the services, every method can be called, health
+// answers.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <string>
+
+#include "tests/integration/user-service/user_service_harness.hpp"
+
+namespace switchyard::user {
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+std::string ShellQuote(const std::string& text) {
+  std::string quoted = "'";
+  for (const char c : text) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+class GrpcurlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::string(SWITCHYARD_GRPCURL_PATH).find("NOTFOUND") == std::string::npos)
+        << "grpcurl is not installed: run `make deps`";
+    ASSERT_TRUE(harness_.Ready());
+  }
+
+  // Runs grpcurl -plaintext [-d data] ADDRESS args...
+  Result Grpcurl(const std::string& args, const std::string& data = "") {
+    std::string command = std::string(SWITCHYARD_GRPCURL_PATH) + " -plaintext -max-time 10 ";
+    if (!data.empty()) command += "-d " + ShellQuote(data) + " ";
+    command += harness_.address() + " " + args + " 2>&1";
+    Result result;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) return result;
+    std::array<char, 4096> buffer{};
+    std::size_t n = 0;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+      result.output.append(buffer.data(), n);
+    }
+    const int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+  }
+
+  boost::json::object CallJson(const std::string& method, const std::string& data) {
+    const Result result = Grpcurl("switchyard.user.v1.UserService/" + method, data);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    if (result.exit_code != 0) return {};
+    return boost::json::parse(result.output).as_object();
+  }
+
+  UserServiceHarness harness_;
+};
+
+TEST_F(GrpcurlTest, ListShowsUserHealthAndReflectionServices) {
+  const Result result = Grpcurl("list");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("switchyard.user.v1.UserService\n"), std::string::npos);
+  EXPECT_NE(result.output.find("grpc.health.v1.Health\n"), std::string::npos);
+  EXPECT_NE(result.output.find("grpc.reflection.v1alpha.ServerReflection\n"), std::string::npos);
+}
+
+TEST_F(GrpcurlTest, DescribeShowsMethodsHttpRulesAndMessages) {
+  Result result = Grpcurl("describe switchyard.user.v1.UserService");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  for (const char* method : {"CreateUser", "GetUser", "ListUsers", "UpdateUser", "DeleteUser"}) {
+    EXPECT_NE(result.output.find(std::string("rpc ") + method + " "), std::string::npos) << method;
+  }
+  EXPECT_NE(result.output.find("/api/users"), std::string::npos) << result.output;
+
+  result = Grpcurl("describe switchyard.user.v1.User");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find(".google.protobuf.Timestamp created_at = 4;"), std::string::npos)
+      << result.output;
+
+  result = Grpcurl("describe grpc.health.v1.Health");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("rpc Check"), std::string::npos) << result.output;
+}
+
+TEST_F(GrpcurlTest, EveryMethodCanBeCalled) {
+  const auto created = CallJson("CreateUser", R"({"name":"Ada","email":"ada@example.com"})");
+  ASSERT_TRUE(created.contains("user"));
+  const std::string id(created.at("user").at("id").as_string());
+  EXPECT_EQ(created.at("user").at("email").as_string(), "ada@example.com");
+
+  const auto got = CallJson("GetUser", R"({"id":")" + id + R"("})");
+  EXPECT_EQ(got.at("user").at("name").as_string(), "Ada");
+
+  const auto listed = CallJson("ListUsers", R"({"page_size":10})");
+  ASSERT_EQ(listed.at("users").as_array().size(), 1u);
+
+  const auto updated = CallJson("UpdateUser", R"({"id":")" + id + R"(","name":"Ada L."})");
+  EXPECT_EQ(updated.at("user").at("name").as_string(), "Ada L.");
+
+  const Result deleted = Grpcurl("switchyard.user.v1.UserService/DeleteUser",
+                                 R"({"id":")" + id + R"("})");
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.output;
+
+  // An error is shown with its code and message.
+  const Result missing = Grpcurl("switchyard.user.v1.UserService/GetUser",
+                                 R"({"id":")" + id + R"("})");
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("NotFound"), std::string::npos) << missing.output;
+}
+
+TEST_F(GrpcurlTest, HealthCheckAnswersServing) {
+  Result result = Grpcurl("grpc.health.v1.Health/Check");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("\"SERVING\""), std::string::npos) << result.output;
+  result = Grpcurl("grpc.health.v1.Health/Check", R"({"service":"switchyard.user.v1.UserService"})");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("\"SERVING\""), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace switchyard::user

@@ -1,0 +1,100 @@
+#include "user-service/user_service_app.hpp"
+
+#include <boost/asio/post.hpp>
+#include <future>
+
+#include "common/grpc_server.hpp"
+#include "common/status.hpp"
+#include "common/uuid.hpp"
+
+namespace switchyard::user {
+
+namespace {
+
+constexpr std::string_view kServiceName = "switchyard.user.v1.UserService";
+
+}  // namespace
+
+UserServiceApp::UserServiceApp(UserServiceConfig config, Logger& logger)
+    : config_(std::move(config)),
+      logger_(logger),
+      host_([&] {
+        ServiceHostOptions options = config_.host;
+        options.health_services.emplace_back(kServiceName);
+        return options;
+      }(), logger) {
+  host_.builder().RegisterService(&service_);
+  for (std::size_t i = 0; i < host_.runtime().size(); ++i) {
+    auto state = std::make_unique<ShardState>();
+    state->redis = redis::RedisClient::Create(host_.runtime().shard(i).io.get_executor(),
+                                              config_.redis, logger_);
+    state->store = std::make_unique<RedisUserStore>(*state->redis);
+    state->impl = std::make_unique<UserServiceImpl>(*state->store, SystemClockMicros, NewUuidV4);
+    state->redis->SetStateCallback([this, i](bool ready) { OnRedisState(i, ready); });
+    shards_.push_back(std::move(state));
+  }
+  host_.AddStopHook([this] {
+    // Each client lives on its shard's io thread: stop it there and wait.
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+      std::promise<void> stopped;
+      boost::asio::post(host_.runtime().shard(i).io, [&, i] {
+        shards_[i]->redis->Stop();
+        stopped.set_value();
+      });
+      stopped.get_future().wait();
+    }
+  });
+}
+
+UserServiceApp::~UserServiceApp() { Shutdown(); }
+
+absl::Status UserServiceApp::Start() {
+  if (auto status = host_.Start(); !status.ok()) return status;
+  ServeRpcs();
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    boost::asio::post(host_.runtime().shard(i).io, [this, i] { shards_[i]->redis->Start(); });
+  }
+  return absl::OkStatus();
+}
+
+void UserServiceApp::Shutdown() { host_.Shutdown(); }
+
+void UserServiceApp::OnRedisState(std::size_t shard, bool ready) {
+  ShardState& state = *shards_[shard];
+  if (state.ready == ready) return;
+  state.ready = ready;
+  const std::size_t now_ready = ready ? ready_shards_.fetch_add(1) + 1 : ready_shards_.fetch_sub(1) - 1;
+  host_.SetServing(now_ready == shards_.size());
+}
+
+void UserServiceApp::ServeRpcs() {
+  using Service = v1::UserService::AsyncService;
+  auto& runtime = host_.runtime();
+  // The adapter: translate the call, run the shard's impl, map the status once.
+  const auto bind = [this](auto method) {
+    return [this, method](rpc::RpcContext& rpc, const auto& request,
+                          auto& response) -> boost::asio::awaitable<grpc::Status> {
+      UserServiceImpl& impl = *shards_[rpc.shard]->impl;
+      const CallContext call{rpc.request_id, rpc.deadline};
+      const absl::Status status = co_await (impl.*method)(call, request, response);
+      co_return ToGrpcStatus(status);
+    };
+  };
+  rpc::UnaryRpc<Service, v1::CreateUserRequest, v1::CreateUserResponse>::Serve(
+      runtime, service_, &Service::RequestCreateUser, "CreateUser",
+      bind(&UserServiceImpl::CreateUser), logger_);
+  rpc::UnaryRpc<Service, v1::GetUserRequest, v1::GetUserResponse>::Serve(
+      runtime, service_, &Service::RequestGetUser, "GetUser", bind(&UserServiceImpl::GetUser),
+      logger_);
+  rpc::UnaryRpc<Service, v1::ListUsersRequest, v1::ListUsersResponse>::Serve(
+      runtime, service_, &Service::RequestListUsers, "ListUsers",
+      bind(&UserServiceImpl::ListUsers), logger_);
+  rpc::UnaryRpc<Service, v1::UpdateUserRequest, v1::UpdateUserResponse>::Serve(
+      runtime, service_, &Service::RequestUpdateUser, "UpdateUser",
+      bind(&UserServiceImpl::UpdateUser), logger_);
+  rpc::UnaryRpc<Service, v1::DeleteUserRequest, v1::DeleteUserResponse>::Serve(
+      runtime, service_, &Service::RequestDeleteUser, "DeleteUser",
+      bind(&UserServiceImpl::DeleteUser), logger_);
+}
+
+}  // namespace switchyard::user

@@ -1,0 +1,58 @@
+#pragma once
+
+// user-service wired together: per runtime shard one Redis connection, one RedisUserStore and one
+// UserServiceImpl; the gRPC adapter that turns each UserService RPC into a coroutine calling the
+// shard's impl; health that follows Redis. main() and the integration tests both use this.
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "common/redis_client.hpp"
+#include "common/service_host.hpp"
+#include "switchyard/user/v1/user_service.grpc.pb.h"
+#include "user-service/redis_user_store.hpp"
+#include "user-service/user_service_impl.hpp"
+
+namespace switchyard::user {
+
+struct UserServiceConfig {
+  ServiceHostOptions host;
+  redis::RedisConfig redis;
+};
+
+class UserServiceApp {
+ public:
+  UserServiceApp(UserServiceConfig config, Logger& logger);
+  ~UserServiceApp();
+
+  // Binds the port and starts serving; health is SERVING once Redis is reachable.
+  absl::Status Start();
+  int port() const { return host_.port(); }
+  ServiceHost& host() { return host_; }
+
+  // Blocks until SIGTERM/SIGINT or host().RequestStop().
+  void WaitForSignal() { host_.WaitForSignal(); }
+  // Graceful: NOT_SERVING, drain in-flight calls, close Redis, stop threads. Idempotent.
+  void Shutdown();
+
+ private:
+  struct ShardState {
+    std::shared_ptr<redis::RedisClient> redis;
+    std::unique_ptr<RedisUserStore> store;
+    std::unique_ptr<UserServiceImpl> impl;
+    bool ready = false;  // that shard's io thread only
+  };
+
+  void OnRedisState(std::size_t shard, bool ready);
+  void ServeRpcs();
+
+  UserServiceConfig config_;
+  Logger& logger_;
+  ServiceHost host_;
+  v1::UserService::AsyncService service_;
+  std::vector<std::unique_ptr<ShardState>> shards_;
+  std::atomic<std::size_t> ready_shards_{0};
+};
+
+}  // namespace switchyard::user
