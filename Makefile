@@ -20,7 +20,8 @@ CXX_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' 
 .PHONY: help deps build test unit integration release asan lint format up clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-12s %s\n", $$1, $$2 }'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F':.*## ' '{ printf "  make %-12s %s\n", $$1, $$2 }'
 
 deps: ## install Debian packages and the pinned Go tools (idempotent)
 	bash scripts/deps.sh
@@ -50,10 +51,12 @@ asan: ## build with AddressSanitizer and UBSan into build/asan and run all tests
 
 lint: ## buf lint and breaking checks, and clang-format in check mode
 	bash scripts/buf-check.sh
-	$(if $(CXX_SOURCES),clang-format --dry-run -Werror $(CXX_SOURCES))
+	@echo "clang-format: checking $(words $(CXX_SOURCES)) files"
+	@$(if $(CXX_SOURCES),clang-format --dry-run -Werror $(CXX_SOURCES))
 
 format: ## rewrite our C++ sources with clang-format
-	$(if $(CXX_SOURCES),clang-format -i $(CXX_SOURCES))
+	@echo "clang-format: formatting $(words $(CXX_SOURCES)) files"
+	@$(if $(CXX_SOURCES),clang-format -i $(CXX_SOURCES))
 
 up: deps ## build release and run the stack locally; Ctrl-C stops it
 	bash scripts/up.sh

@@ -1,13 +1,17 @@
 #include "common/redis_asio_adapter.hpp"
 
-#include <hiredis/async.h>
+#include <pthread.h>
+
+#include <cerrno>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <utility>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/system/error_code.hpp>
-#include <memory>
-#include <string>
-#include <utility>
+#include <hiredis/async.h>
 
 namespace switchyard::redis {
 
@@ -73,7 +77,10 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
   void OnWritable(const boost::system::error_code& ec) {
     write_waiting_ = false;
     if (context_ == nullptr || ec == asio::error::operation_aborted || !want_write_) return;
-    redisAsyncHandleWrite(context_);
+    {
+      const ScopedSigpipeSuppressor no_sigpipe;
+      redisAsyncHandleWrite(context_);
+    }
     if (context_ != nullptr && want_write_ && !write_waiting_) WaitWrite();
   }
 
@@ -99,7 +106,31 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
   bool write_waiting_ = false;
 };
 
+bool SigpipePending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  return sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+}
+
 }  // namespace
+
+ScopedSigpipeSuppressor::ScopedSigpipeSuppressor() {
+  sigemptyset(&sigpipe_);
+  sigaddset(&sigpipe_, SIGPIPE);
+  was_pending_ = SigpipePending();
+  pthread_sigmask(SIG_BLOCK, &sigpipe_, &old_mask_);
+}
+
+ScopedSigpipeSuppressor::~ScopedSigpipeSuppressor() {
+  const int saved_errno = errno;
+  if (!was_pending_ && SigpipePending()) {
+    const timespec no_wait{};
+    while (sigtimedwait(&sigpipe_, nullptr, &no_wait) == -1 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+  errno = saved_errno;
+}
 
 absl::Status AttachAsioAdapter(redisAsyncContext* context, asio::any_io_executor executor) {
   if (context == nullptr || context->c.fd < 0) {

@@ -10,9 +10,10 @@
 // then on no wait that is still pending touches the context, and the adapter frees itself once
 // the last of them has completed.
 
-#include <boost/asio/any_io_executor.hpp>
+#include <signal.h>
 
 #include "absl/status/status.h"
+#include <boost/asio/any_io_executor.hpp>
 
 struct redisAsyncContext;
 
@@ -21,5 +22,23 @@ namespace switchyard::redis {
 // Attaches an adapter to `context`, whose socket must be open. Call on the executor's thread,
 // once per context, before issuing commands. On error nothing is attached.
 absl::Status AttachAsioAdapter(redisAsyncContext* context, boost::asio::any_io_executor executor);
+
+// hiredis 0.14 writes with write(2), so a write to a connection the server has reset would raise
+// SIGPIPE and kill the process. While one of these lives, SIGPIPE is blocked on this thread; one
+// raised meanwhile is consumed before the mask is restored (the write itself fails with EPIPE,
+// which hiredis treats as a disconnect). No process-wide signal disposition is changed.
+class ScopedSigpipeSuppressor {
+ public:
+  ScopedSigpipeSuppressor();
+  ~ScopedSigpipeSuppressor();
+
+  ScopedSigpipeSuppressor(const ScopedSigpipeSuppressor&) = delete;
+  ScopedSigpipeSuppressor& operator=(const ScopedSigpipeSuppressor&) = delete;
+
+ private:
+  sigset_t sigpipe_;
+  sigset_t old_mask_;
+  bool was_pending_ = false;
+};
 
 }  // namespace switchyard::redis

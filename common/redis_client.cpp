@@ -1,10 +1,13 @@
 #include "common/redis_client.hpp"
 
-#include <hiredis/async.h>
-#include <hiredis/hiredis.h>
-
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -15,11 +18,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cmath>
-#include <cstdint>
-#include <limits>
-#include <string>
-#include <utility>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
 
 #include "common/redis_asio_adapter.hpp"
 
@@ -47,8 +47,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 // Commands after which Redis answers out of band (or forever), breaking one-reply-per-command.
 constexpr std::array<std::string_view, 7> kUnsupportedCommands = {
-    "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
-    "MONITOR"};
+    "SUBSCRIBE",    "PSUBSCRIBE",   "SSUBSCRIBE", "UNSUBSCRIBE",
+    "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR"};
 
 absl::Status ValidateCommand(const std::vector<std::string>& args) {
   if (args.empty()) return absl::InvalidArgumentError("redis command is empty");
@@ -153,7 +153,8 @@ std::chrono::milliseconds ReconnectBackoff(int attempt, std::chrono::millisecond
   if (!(jitter >= 0.0)) jitter = 0.0;  // also catches NaN
   jitter = std::min(jitter, 1.0);
   const double scaled = static_cast<double>(base.count()) * (0.5 + 0.5 * jitter);
-  return std::max(milliseconds(1), milliseconds(static_cast<milliseconds::rep>(std::llround(scaled))));
+  return std::max(milliseconds(1),
+                  milliseconds(static_cast<milliseconds::rep>(std::llround(scaled))));
 }
 
 Script::Script(std::string body) : body_(std::move(body)), sha1_(Sha1Hex(body_)) {}
@@ -168,8 +169,7 @@ struct RedisClient::HandshakeStep {
 
 // One command between Command() and hiredis. Owned by hiredis's privdata (a heap shared_ptr,
 // released in the reply callback, which hiredis always calls: with the reply, or with NULL when
-// the connection goes away) and by the awaiting operation; timers and the cancellation slot only
-// hold weak references.
+// the connection goes away); its timer and the cancellation slot hold only weak references.
 struct RedisClient::PendingCommand {
   explicit PendingCommand(const asio::any_io_executor& ex) : executor(ex), timer(ex) {}
 
@@ -180,7 +180,7 @@ struct RedisClient::PendingCommand {
   std::weak_ptr<RedisClient> client;
   std::uint64_t connection_id = 0;
   std::optional<Clock::time_point> caller_deadline;  // only when earlier than `watchdog`
-  Clock::time_point watchdog;                         // sent + config.command_timeout
+  Clock::time_point watchdog;                        // sent + config.command_timeout
   std::chrono::milliseconds command_timeout{0};
   bool completed = false;  // the caller has its answer
   bool answered = false;   // hiredis has called back
@@ -227,9 +227,10 @@ void RedisClient::ArmCommandTimer(const std::shared_ptr<PendingCommand>& pending
       });
 }
 
-std::shared_ptr<RedisClient> RedisClient::Create(asio::any_io_executor executor,
-                                                 RedisConfig config, Logger& logger) {
-  return std::shared_ptr<RedisClient>(new RedisClient(std::move(executor), std::move(config), logger));
+std::shared_ptr<RedisClient> RedisClient::Create(asio::any_io_executor executor, RedisConfig config,
+                                                 Logger& logger) {
+  return std::shared_ptr<RedisClient>(
+      new RedisClient(std::move(executor), std::move(config), logger));
 }
 
 RedisClient::RedisClient(asio::any_io_executor executor, RedisConfig config, Logger& logger)
@@ -266,8 +267,8 @@ void RedisClient::Start() {
     if (state_ == State::kStopped) logger_.Warn("redis client Start() after Stop() ignored");
     return;
   }
-  logger_.Info("redis client starting", {{"host", config_.host}, {"port", config_.port},
-                                          {"db", config_.db}});
+  logger_.Info("redis client starting",
+               {{"host", config_.host}, {"port", config_.port}, {"db", config_.db}});
   StartConnectAttempt();
 }
 
@@ -309,12 +310,12 @@ void RedisClient::StartConnectAttempt() {
     if (auto self = weak.lock()) self->OnConnectTimeout(attempt);
   });
   // getaddrinfo runs on asio's resolver thread, never on the loop thread.
-  resolver_.async_resolve(
-      config_.host, std::to_string(config_.port), asio::ip::tcp::resolver::numeric_service,
-      [weak, attempt](const boost::system::error_code& ec,
-                      const asio::ip::tcp::resolver::results_type& results) {
-        if (auto self = weak.lock()) self->OnResolved(attempt, ec, results);
-      });
+  resolver_.async_resolve(config_.host, std::to_string(config_.port),
+                          asio::ip::tcp::resolver::numeric_service,
+                          [weak, attempt](const boost::system::error_code& ec,
+                                          const asio::ip::tcp::resolver::results_type& results) {
+                            if (auto self = weak.lock()) self->OnResolved(attempt, ec, results);
+                          });
 }
 
 void RedisClient::OnResolved(std::uint64_t attempt, const boost::system::error_code& ec,
@@ -332,11 +333,10 @@ void RedisClient::OnResolved(std::uint64_t attempt, const boost::system::error_c
       break;
     }
   }
-  Connect(attempt, chosen->endpoint().address().to_string());
+  Connect(chosen->endpoint().address().to_string());
 }
 
-void RedisClient::Connect(std::uint64_t attempt, const std::string& ip) {
-  (void)attempt;
+void RedisClient::Connect(const std::string& ip) {
   connected_ip_ = ip;
   // A numeric address: hiredis's own getaddrinfo call returns without a lookup.
   redisAsyncContext* context = redisAsyncConnect(ip.c_str(), config_.port);
@@ -586,8 +586,8 @@ void RedisClient::OnHandshakeReplyThunk(redisAsyncContext* context, void* reply,
   client->OnHandshakeReply(*step, ToReply(*static_cast<const redisReply*>(reply)));
 }
 
-asio::awaitable<absl::StatusOr<Reply>> RedisClient::Command(std::vector<std::string> args,
-                                                            std::optional<Clock::time_point> deadline) {
+asio::awaitable<absl::StatusOr<Reply>> RedisClient::Command(
+    std::vector<std::string> args, std::optional<Clock::time_point> deadline) {
   if (absl::Status invalid = ValidateCommand(args); !invalid.ok()) co_return invalid;
   if (!IsReady()) co_return Unavailable(NotReadyReason());
   const Clock::time_point now = Clock::now();
@@ -629,10 +629,9 @@ asio::awaitable<absl::StatusOr<Reply>> RedisClient::Command(std::vector<std::str
       std::move(initiate), asio::use_awaitable);
 }
 
-asio::awaitable<absl::StatusOr<Reply>> RedisClient::Eval(const Script& script,
-                                                         std::vector<std::string> keys,
-                                                         std::vector<std::string> args,
-                                                         std::optional<Clock::time_point> deadline) {
+asio::awaitable<absl::StatusOr<Reply>> RedisClient::Eval(
+    const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+    std::optional<Clock::time_point> deadline) {
   std::vector<std::string> command;
   command.reserve(3 + keys.size() + args.size());
   command.push_back("EVALSHA");

@@ -14,10 +14,6 @@
 // lost, config.command_timeout expired), DEADLINE_EXCEEDED (the caller's deadline expired) or
 // CANCELLED (the awaiting coroutine's cancellation slot was emitted).
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -30,6 +26,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include "common/logger.hpp"
 #include "common/redis_reply.hpp"
 
@@ -114,10 +115,20 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
 
   const RedisConfig& config() const { return config_; }
 
-  // One command; args are binary-safe. The limit is min(config.command_timeout, deadline): the
-  // deadline expiring gives DEADLINE_EXCEEDED; command_timeout expiring gives UNAVAILABLE and
-  // reconnects. Pub/sub and MONITOR are rejected with INVALID_ARGUMENT (they would break the
-  // one-reply-per-command pipeline).
+  // One command; args are binary-safe. Concurrent calls pipeline on the one connection.
+  //  - Not ready: UNAVAILABLE at once, nothing sent. A deadline already passed:
+  //    DEADLINE_EXCEEDED at once, nothing sent.
+  //  - The limit is min(config.command_timeout, deadline): the deadline expiring gives
+  //    DEADLINE_EXCEEDED; command_timeout expiring gives UNAVAILABLE and drops the connection
+  //    (then reconnects). A command whose caller gave up (deadline, cancellation) stays watched:
+  //    with no reply within command_timeout of being sent, the connection is dropped too. So a
+  //    blocking command (BLPOP 5) needs a command_timeout above its blocking time.
+  //  - Terminal cancellation through the awaiting coroutine's cancellation slot gives CANCELLED
+  //    at once; Redis may still execute the command, and its reply is discarded.
+  //  - Pub/sub and MONITOR are rejected with INVALID_ARGUMENT (they would break the
+  //    one-reply-per-command pipeline).
+  // Callers must not pass braced lists inside the co_await expression (g++ 12): build the vector
+  // in a named local first.
   boost::asio::awaitable<absl::StatusOr<Reply>> Command(
       std::vector<std::string> args, std::optional<Clock::time_point> deadline = std::nullopt);
 
@@ -136,7 +147,7 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   void StartConnectAttempt();
   void OnResolved(std::uint64_t attempt, const boost::system::error_code& ec,
                   const boost::asio::ip::tcp::resolver::results_type& results);
-  void Connect(std::uint64_t attempt, const std::string& ip);
+  void Connect(const std::string& ip);
   void SendHandshake();
   void OnHandshakeReply(const HandshakeStep& step, const Reply& reply);
   void OnConnectTimeout(std::uint64_t attempt);
@@ -150,8 +161,8 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   std::string NotReadyReason() const;
   // Submits `args` on the current connection; the reply (or a NULL reply when the connection
   // goes away) reaches `callback` with `privdata`. False when hiredis refuses.
-  bool Submit(const std::vector<std::string>& args, void (*callback)(redisAsyncContext*, void*, void*),
-              void* privdata);
+  bool Submit(const std::vector<std::string>& args,
+              void (*callback)(redisAsyncContext*, void*, void*), void* privdata);
 
   // Answers the caller once (posted, never inline); later answers are dropped.
   static void Complete(PendingCommand& pending, absl::StatusOr<Reply> result,

@@ -1,9 +1,9 @@
 #include "common/redis_reply.hpp"
 
-#include <hiredis/hiredis.h>
-
 #include <ostream>
 #include <string_view>
+
+#include <hiredis/hiredis.h>
 
 namespace switchyard::redis {
 

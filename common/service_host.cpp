@@ -3,12 +3,6 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
-
-#include <cerrno>
 
 namespace switchyard {
 
@@ -17,15 +11,9 @@ ServiceHost::ServiceHost(ServiceHostOptions options, Logger& logger)
   // Both must be set before the server is built; they are process-wide switches.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  if (::pipe(stop_pipe_) != 0) stop_pipe_[0] = stop_pipe_[1] = -1;
 }
 
-ServiceHost::~ServiceHost() {
-  Shutdown();
-  for (int fd : stop_pipe_) {
-    if (fd >= 0) ::close(fd);
-  }
-}
+ServiceHost::~ServiceHost() { Shutdown(); }
 
 absl::Status ServiceHost::Start() {
   builder_.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
@@ -56,46 +44,9 @@ void ServiceHost::AddStopHook(std::function<void()> hook) {
   stop_hooks_.push_back(std::move(hook));
 }
 
-void BlockStopSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-}
+void ServiceHost::WaitForSignal() { stop_signal_.Wait(logger_); }
 
-void ServiceHost::WaitForSignal() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  const int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC);
-  pollfd fds[2] = {{signal_fd, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-  for (;;) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      if (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-        logger_.Info("stop signal received",
-                     {{"signal", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
-      }
-      break;
-    }
-    if (fds[1].revents & POLLIN) break;
-  }
-  if (signal_fd >= 0) ::close(signal_fd);
-}
-
-void ServiceHost::RequestStop() {
-  if (stop_pipe_[1] >= 0) {
-    const char byte = 1;
-    [[maybe_unused]] const auto n = ::write(stop_pipe_[1], &byte, 1);
-  }
-}
+void ServiceHost::RequestStop() { stop_signal_.Request(); }
 
 void ServiceHost::Shutdown() {
   if (shut_down_) return;

@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
+#include "common/stop_signal.hpp"
 
 namespace switchyard {
 
@@ -32,10 +33,6 @@ struct ServiceHostOptions {
   // Fully qualified names whose grpc.health.v1 status follows SetServing (the overall "" too).
   std::vector<std::string> health_services;
 };
-
-// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards, so that
-// WaitForSignal can take them. Call first thing in main().
-void BlockStopSignals();
 
 class ServiceHost {
  public:
@@ -77,7 +74,7 @@ class ServiceHost {
   std::vector<std::function<void()>> stop_hooks_;
   int port_ = 0;
   bool shut_down_ = false;
-  int stop_pipe_[2] = {-1, -1};
+  StopSignal stop_signal_;
 };
 
 }  // namespace switchyard

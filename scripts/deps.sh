@@ -29,8 +29,10 @@ die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 as_root() {
   if [[ "$(id -u)" -eq 0 ]]; then
     "$@"
-  else
+  elif command -v sudo >/dev/null; then
     sudo "$@"
+  else
+    die "need root or sudo to run: $*"
   fi
 }
 
@@ -39,15 +41,17 @@ go_bin="$(command -v go || true)"
 if [[ -z "$go_bin" && -x /usr/local/go/bin/go ]]; then
   go_bin=/usr/local/go/bin/go
 fi
-[[ -n "$go_bin" ]] || die "go not found on PATH or at /usr/local/go/bin/go; install Go (see tools/go-tools.txt)"
+if [[ -z "$go_bin" ]]; then
+  die "go not found on PATH or at /usr/local/go/bin; install Go 1.26.7+ (see tools/go-tools.txt)"
+fi
 
 # --- 1. Debian packages -----------------------------------------------------------------------
 
 missing_packages() {
   # dpkg-query prints one line per installed-or-known package and nothing for unknown ones.
   local installed
-  installed="$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${apt_packages[@]}" 2>/dev/null |
-    awk '$2 == "installed" { print $1 }' || true)"
+  installed="$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${apt_packages[@]}" \
+    2>/dev/null | awk '$2 == "installed" { print $1 }' || true)"
   local pkg
   for pkg in "${apt_packages[@]}"; do
     grep -qxF "$pkg" <<<"$installed" || echo "$pkg"
@@ -69,9 +73,10 @@ if ((${#missing[@]} == 0)); then
   log "Debian packages: all ${#apt_packages[@]} installed"
 else
   log "Debian packages: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq
-  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Passed through env: sudo would drop an exported DEBIAN_FRONTEND.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 \
+    --no-install-recommends "${missing[@]}"
   if printf '%s\n' "${missing[@]}" | grep -qx redis-server; then
     stop_system_redis
   fi

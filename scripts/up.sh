@@ -5,7 +5,7 @@
 # For now the stack is redis-server plus user-service; the gateway joins it later.
 #
 # Settings (environment):
-#   SWITCHYARD_REDIS_PORT         Redis port; default: the first free port from 6380 up
+#   SWITCHYARD_REDIS_PORT         Redis port; default: 6379, or the first free port above it
 #   SWITCHYARD_USER_SERVICE_PORT  user-service gRPC port; default 50051
 #   SWITCHYARD_SKIP_BUILD=1       run what is in build/release without rebuilding
 #
@@ -42,7 +42,8 @@ if [[ "${SWITCHYARD_SKIP_BUILD:-}" != 1 ]]; then
   cmake --preset release >/dev/null
   cmake --build --preset release
 fi
-[[ -x "$user_service_bin" ]] || die "missing ${user_service_bin#"$repo"/}; build it with 'make release'"
+[[ -x "$user_service_bin" ]] ||
+  die "missing ${user_service_bin#"$repo"/}; build it with 'make release'"
 command -v redis-server >/dev/null || die "redis-server not found; run 'make deps'"
 
 port_taken "$grpc_port" &&
@@ -50,13 +51,13 @@ port_taken "$grpc_port" &&
 if [[ -n "$redis_port" ]]; then
   port_taken "$redis_port" && die "port $redis_port (SWITCHYARD_REDIS_PORT) is taken"
 else
-  for candidate in $(seq 6380 6479); do
+  for candidate in $(seq 6379 6479); do
     if ! port_taken "$candidate"; then
       redis_port="$candidate"
       break
     fi
   done
-  [[ -n "$redis_port" ]] || die "no free port for Redis in 6380-6479; set SWITCHYARD_REDIS_PORT"
+  [[ -n "$redis_port" ]] || die "no free port for Redis in 6379-6479; set SWITCHYARD_REDIS_PORT"
 fi
 
 # --- run --------------------------------------------------------------------------------------

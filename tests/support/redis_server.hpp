@@ -48,6 +48,6 @@ class RedisServer {
 
 // Checks `pred` every few milliseconds until it returns true or `timeout` passes; returns the
 // final pred().
-bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+bool WaitFor(std::function<bool()> pred, std::chrono::milliseconds timeout);
 
 }  // namespace switchyard::testing

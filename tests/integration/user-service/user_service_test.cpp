@@ -198,7 +198,9 @@ TEST_F(UserServiceTest, PaginationThrough250UsersHasNoGapOrRepeat) {
     ASSERT_LE(page.users_size(), 7);
     for (const auto& user : page.users()) seen.push_back(user.id());
     token = page.next_page_token();
-    if (pages == 3) ASSERT_TRUE(Delete(created_ids[10]).ok());  // already seen
+    if (pages == 3) {
+      ASSERT_TRUE(Delete(created_ids[10]).ok());  // already seen
+    }
     ++pages;
     ASSERT_LT(pages, 100);
   } while (!token.empty());

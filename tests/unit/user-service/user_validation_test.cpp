@@ -13,6 +13,9 @@ struct Case {
   std::string expected;  // the normalised value when ok, a part of the message otherwise
 };
 
+// Keeps test names short in ctest's listing instead of a byte dump of the struct.
+void PrintTo(const Case& c, std::ostream* out) { *out << '"' << c.input.substr(0, 40) << '"'; }
+
 class NameTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(NameTest, NormalizesOrRejectsNamingTheField) {

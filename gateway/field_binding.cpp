@@ -1,0 +1,803 @@
+#include "gateway/field_binding.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <system_error>
+#include <variant>
+
+#include "gateway/path_template.hpp"
+
+namespace switchyard::gateway {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::EnumValueDescriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::FileDescriptor;
+using google::protobuf::Message;
+using google::protobuf::OneofDescriptor;
+using google::protobuf::Reflection;
+
+// google.protobuf.Timestamp covers 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+constexpr std::int64_t kMinTimestampSeconds = -62'135'596'800;
+constexpr std::int64_t kMaxTimestampSeconds = 253'402'300'799;
+// google.protobuf.Duration covers about +-10000 years.
+constexpr std::int64_t kMaxDurationSeconds = 315'576'000'000;
+
+// Quotes `text` for an error message: printable ASCII as is, other bytes as \xNN, at most 64 bytes.
+// Error messages end up in JSON bodies and logs, so they never carry raw client bytes.
+std::string Quote(std::string_view text) {
+  constexpr std::size_t kMaxBytes = 64;
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size() && i < kMaxBytes; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte == '"' || byte == '\\') {
+      out += '\\';
+      out += static_cast<char>(byte);
+    } else if (byte >= 0x20 && byte < 0x7f) {
+      out += static_cast<char>(byte);
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  if (text.size() > kMaxBytes) out += "...";
+  out += '"';
+  return out;
+}
+
+absl::Status InvalidValue(std::string_view name, std::string_view what) {
+  return absl::InvalidArgumentError("invalid value for field " + Quote(name) + ": " +
+                                    std::string(what));
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+
+// --- Field paths -------------------------------------------------------------------------------
+
+const FieldDescriptor* FindField(const Descriptor& descriptor, std::string_view name) {
+  if (const FieldDescriptor* field = descriptor.FindFieldByName(std::string(name))) return field;
+  for (int i = 0; i < descriptor.field_count(); ++i) {
+    if (descriptor.field(i)->json_name() == name) return descriptor.field(i);
+  }
+  return nullptr;
+}
+
+// Like ResolveFieldPath; `unknown` tells a missing field apart from the other errors.
+absl::Status Resolve(const Descriptor& descriptor, std::string_view field_path,
+                     std::vector<const FieldDescriptor*>& fields, bool& unknown) {
+  unknown = false;
+  fields.clear();
+  const Descriptor* current = &descriptor;
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t dot = field_path.find('.', begin);
+    const std::string_view name = field_path.substr(begin, dot - begin);
+    if (name.empty()) return absl::InvalidArgumentError("invalid field path " + Quote(field_path));
+    if (current == nullptr) {
+      const std::string_view parent = field_path.substr(0, begin - 1);
+      return absl::InvalidArgumentError("invalid field path " + Quote(field_path) + ": " +
+                                        Quote(parent) + " is not a message");
+    }
+    const FieldDescriptor* field = FindField(*current, name);
+    if (field == nullptr) {
+      unknown = true;
+      return absl::InvalidArgumentError("unknown field " + Quote(field_path));
+    }
+    fields.push_back(field);
+    if (dot == std::string_view::npos) return absl::OkStatus();
+    const std::string_view prefix = field_path.substr(0, dot);
+    if (field->is_map()) {
+      return absl::InvalidArgumentError("invalid field path " + Quote(field_path) + ": " +
+                                        Quote(prefix) + " is a map field");
+    }
+    if (field->is_repeated()) {
+      return absl::InvalidArgumentError("invalid field path " + Quote(field_path) + ": " +
+                                        Quote(prefix) + " is a repeated field");
+    }
+    current = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? field->message_type()
+                                                                     : nullptr;
+    begin = dot + 1;
+  }
+}
+
+// --- Scalars -----------------------------------------------------------------------------------
+
+// A converted scalar; enums are held as their number (int32_t), string and bytes as std::string.
+using Scalar =
+    std::variant<std::int32_t, std::int64_t, std::uint32_t, std::uint64_t, float, double, bool,
+                 std::string>;
+
+// "an int32", "a uint64": for "... is not <this>".
+std::string_view TypeWithArticle(FieldDescriptor::Type type) {
+  switch (type) {
+    case FieldDescriptor::TYPE_INT32:
+      return "an int32";
+    case FieldDescriptor::TYPE_INT64:
+      return "an int64";
+    case FieldDescriptor::TYPE_UINT32:
+      return "a uint32";
+    case FieldDescriptor::TYPE_UINT64:
+      return "a uint64";
+    case FieldDescriptor::TYPE_SINT32:
+      return "an sint32";
+    case FieldDescriptor::TYPE_SINT64:
+      return "an sint64";
+    case FieldDescriptor::TYPE_FIXED32:
+      return "a fixed32";
+    case FieldDescriptor::TYPE_FIXED64:
+      return "a fixed64";
+    case FieldDescriptor::TYPE_SFIXED32:
+      return "an sfixed32";
+    case FieldDescriptor::TYPE_SFIXED64:
+      return "an sfixed64";
+    case FieldDescriptor::TYPE_FLOAT:
+      return "a float";
+    case FieldDescriptor::TYPE_DOUBLE:
+      return "a double";
+    case FieldDescriptor::TYPE_BOOL:
+      return "a bool (true or false)";
+    default:
+      return "a valid value";
+  }
+}
+
+enum class NumberError { kNone, kSyntax, kRange };
+
+// Decimal integer, nothing around it: no sign for unsigned types, no '+', no spaces.
+template <typename Int>
+NumberError ParseInteger(std::string_view text, Int& out) {
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  if (ptr != end || text.empty()) return NumberError::kSyntax;
+  if (ec == std::errc::result_out_of_range) return NumberError::kRange;
+  return ec == std::errc() ? NumberError::kNone : NumberError::kSyntax;
+}
+
+// Decimal or exponent notation, or the JSON spellings "NaN", "Infinity", "-Infinity".
+template <typename Float>
+NumberError ParseFloat(std::string_view text, Float& out) {
+  if (text == "NaN") {
+    out = std::numeric_limits<Float>::quiet_NaN();
+    return NumberError::kNone;
+  }
+  if (text == "Infinity" || text == "-Infinity") {
+    out = text.front() == '-' ? -std::numeric_limits<Float>::infinity()
+                              : std::numeric_limits<Float>::infinity();
+    return NumberError::kNone;
+  }
+  // from_chars also takes "inf", "nan(...)" and friends: only digits or '.' may follow the sign.
+  const std::size_t first = !text.empty() && text.front() == '-' ? 1 : 0;
+  if (first >= text.size() || !(IsDigit(text[first]) || text[first] == '.')) {
+    return NumberError::kSyntax;
+  }
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, out, std::chars_format::general);
+  if (ptr != end) return NumberError::kSyntax;
+  if (ec == std::errc::result_out_of_range) return NumberError::kRange;
+  return ec == std::errc() ? NumberError::kNone : NumberError::kSyntax;
+}
+
+bool IsValidUtf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    std::uint32_t code_point = 0;
+    if ((lead & 0xE0) == 0xC0) {
+      length = 2;
+      code_point = lead & 0x1Fu;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3;
+      code_point = lead & 0x0Fu;
+    } else if ((lead & 0xF8) == 0xF0) {
+      length = 4;
+      code_point = lead & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code_point = (code_point << 6) | (next & 0x3Fu);
+    }
+    const bool overlong = (length == 2 && code_point < 0x80) ||
+                          (length == 3 && code_point < 0x800) ||
+                          (length == 4 && code_point < 0x10000);
+    if (overlong || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+// Base64 in the standard or the URL-safe alphabet (not mixed), padding optional but correct when
+// present. A ' ' stands for '+' (see SetField).
+std::optional<std::string> DecodeBase64(std::string_view text) {
+  std::size_t length = text.size();
+  std::size_t padding = 0;
+  while (length > 0 && padding < 2 && text[length - 1] == '=') {
+    --length;
+    ++padding;
+  }
+  if ((padding > 0 && text.size() % 4 != 0) || length % 4 == 1) return std::nullopt;
+  bool standard = false;
+  bool url_safe = false;
+  std::string out;
+  out.reserve(length / 4 * 3 + 2);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < length; ++i) {
+    const char c = text[i];
+    std::uint32_t value = 0;
+    if (IsUpper(c)) {
+      value = static_cast<std::uint32_t>(c - 'A');
+    } else if (IsLower(c)) {
+      value = static_cast<std::uint32_t>(c - 'a' + 26);
+    } else if (IsDigit(c)) {
+      value = static_cast<std::uint32_t>(c - '0' + 52);
+    } else if (c == '+' || c == ' ' || c == '/') {
+      standard = true;
+      value = c == '/' ? 63 : 62;
+    } else if (c == '-' || c == '_') {
+      url_safe = true;
+      value = c == '_' ? 63 : 62;
+    } else {
+      return std::nullopt;
+    }
+    buffer = ((buffer << 6) | value) & 0xFFFFFFu;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xFFu);
+    }
+  }
+  if (standard && url_safe) return std::nullopt;
+  return out;
+}
+
+absl::Status ParseScalar(const FieldDescriptor& field, std::string_view name,
+                         std::string_view text, Scalar& out) {
+  auto integer = [&]<typename Int>(Int value) -> absl::Status {
+    switch (ParseInteger(text, value)) {
+      case NumberError::kNone:
+        out = value;
+        return absl::OkStatus();
+      case NumberError::kRange:
+        return InvalidValue(name, Quote(text) + " is out of range for " + field.type_name());
+      case NumberError::kSyntax:
+        break;
+    }
+    return InvalidValue(name,
+                        Quote(text) + " is not " + std::string(TypeWithArticle(field.type())));
+  };
+  auto floating = [&]<typename Float>(Float value) -> absl::Status {
+    switch (ParseFloat(text, value)) {
+      case NumberError::kNone:
+        out = value;
+        return absl::OkStatus();
+      case NumberError::kRange:
+        return InvalidValue(name, Quote(text) + " is out of range for " + field.type_name());
+      case NumberError::kSyntax:
+        break;
+    }
+    return InvalidValue(name,
+                        Quote(text) + " is not " + std::string(TypeWithArticle(field.type())));
+  };
+
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+      return integer(std::int32_t{});
+    case FieldDescriptor::CPPTYPE_INT64:
+      return integer(std::int64_t{});
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return integer(std::uint32_t{});
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return integer(std::uint64_t{});
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return floating(float{});
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return floating(double{});
+    case FieldDescriptor::CPPTYPE_BOOL:
+      if (text == "true" || text == "false") {
+        out = text == "true";
+        return absl::OkStatus();
+      }
+      return InvalidValue(name, Quote(text) + " is not a bool (true or false)");
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      if (const EnumValueDescriptor* value = field.enum_type()->FindValueByName(std::string(text))) {
+        out = value->number();
+        return absl::OkStatus();
+      }
+      // A number: any int32 for an open (proto3) enum, a declared one for a closed enum.
+      std::int32_t number = 0;
+      if (ParseInteger(text, number) == NumberError::kNone &&
+          (field.enum_type()->FindValueByNumber(number) != nullptr ||
+           field.containing_type()->file()->syntax() == FileDescriptor::SYNTAX_PROTO3)) {
+        out = number;
+        return absl::OkStatus();
+      }
+      return InvalidValue(name,
+                          Quote(text) + " is not a value of enum " + field.enum_type()->full_name());
+    }
+    case FieldDescriptor::CPPTYPE_STRING:
+      if (field.type() == FieldDescriptor::TYPE_BYTES) {
+        std::optional<std::string> bytes = DecodeBase64(text);
+        if (!bytes.has_value()) return InvalidValue(name, Quote(text) + " is not base64");
+        out = *std::move(bytes);
+        return absl::OkStatus();
+      }
+      if (!IsValidUtf8(text)) return InvalidValue(name, "the text is not valid UTF-8");
+      out = std::string(text);
+      return absl::OkStatus();
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      break;
+  }
+  return absl::InternalError("ParseScalar on a message field");
+}
+
+void WriteScalar(Message& message, const FieldDescriptor& field, Scalar value) {
+  const Reflection& reflection = *message.GetReflection();
+  const bool repeated = field.is_repeated();
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: {
+      const auto v = std::get<std::int32_t>(value);
+      repeated ? reflection.AddInt32(&message, &field, v) : reflection.SetInt32(&message, &field, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_INT64: {
+      const auto v = std::get<std::int64_t>(value);
+      repeated ? reflection.AddInt64(&message, &field, v) : reflection.SetInt64(&message, &field, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_UINT32: {
+      const auto v = std::get<std::uint32_t>(value);
+      repeated ? reflection.AddUInt32(&message, &field, v)
+               : reflection.SetUInt32(&message, &field, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      const auto v = std::get<std::uint64_t>(value);
+      repeated ? reflection.AddUInt64(&message, &field, v)
+               : reflection.SetUInt64(&message, &field, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_FLOAT: {
+      const auto v = std::get<float>(value);
+      repeated ? reflection.AddFloat(&message, &field, v) : reflection.SetFloat(&message, &field, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_DOUBLE: {
+      const auto v = std::get<double>(value);
+      repeated ? reflection.AddDouble(&message, &field, v)
+               : reflection.SetDouble(&message, &field, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      const auto v = std::get<bool>(value);
+      repeated ? reflection.AddBool(&message, &field, v) : reflection.SetBool(&message, &field, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const auto v = std::get<std::int32_t>(value);
+      repeated ? reflection.AddEnumValue(&message, &field, v)
+               : reflection.SetEnumValue(&message, &field, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_STRING: {
+      auto v = std::get<std::string>(std::move(value));
+      repeated ? reflection.AddString(&message, &field, std::move(v))
+               : reflection.SetString(&message, &field, std::move(v));
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      break;
+  }
+}
+
+// --- Well-known types --------------------------------------------------------------------------
+
+enum class LeafKind { kScalar, kTimestamp, kDuration, kFieldMask, kWrapper, kMessage };
+
+LeafKind KindOf(const FieldDescriptor& field) {
+  if (field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) return LeafKind::kScalar;
+  const std::string& type = field.message_type()->full_name();
+  if (type == "google.protobuf.Timestamp") return LeafKind::kTimestamp;
+  if (type == "google.protobuf.Duration") return LeafKind::kDuration;
+  if (type == "google.protobuf.FieldMask") return LeafKind::kFieldMask;
+  constexpr std::string_view kWrappers[] = {
+      "google.protobuf.DoubleValue", "google.protobuf.FloatValue",  "google.protobuf.Int64Value",
+      "google.protobuf.UInt64Value", "google.protobuf.Int32Value",  "google.protobuf.UInt32Value",
+      "google.protobuf.BoolValue",   "google.protobuf.StringValue", "google.protobuf.BytesValue"};
+  if (std::find(std::begin(kWrappers), std::end(kWrappers), type) != std::end(kWrappers)) {
+    return LeafKind::kWrapper;
+  }
+  return LeafKind::kMessage;
+}
+
+struct SecondsNanos {
+  std::int64_t seconds = 0;
+  std::int32_t nanos = 0;
+};
+
+// Reads exactly `count` digits at `pos`.
+bool ReadFixedDigits(std::string_view text, std::size_t& pos, std::size_t count, int& out) {
+  if (pos + count > text.size()) return false;
+  out = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!IsDigit(text[pos + i])) return false;
+    out = out * 10 + (text[pos + i] - '0');
+  }
+  pos += count;
+  return true;
+}
+
+bool ReadChar(std::string_view text, std::size_t& pos, std::string_view accepted) {
+  if (pos >= text.size() || accepted.find(text[pos]) == std::string_view::npos) return false;
+  ++pos;
+  return true;
+}
+
+// Reads '.' and 1 to 9 digits if present, as nanoseconds.
+bool ReadFraction(std::string_view text, std::size_t& pos, std::int32_t& nanos) {
+  nanos = 0;
+  if (pos >= text.size() || text[pos] != '.') return true;
+  ++pos;
+  std::size_t digits = 0;
+  while (pos < text.size() && IsDigit(text[pos])) {
+    if (++digits > 9) return false;
+    nanos = nanos * 10 + (text[pos++] - '0');
+  }
+  if (digits == 0) return false;
+  for (std::size_t i = digits; i < 9; ++i) nanos *= 10;
+  return true;
+}
+
+// RFC 3339: 2024-01-02T03:04:05[.123456789](Z|+01:00|-01:00), 'T' and 'Z' in either case.
+absl::Status ParseTimestamp(std::string_view name, std::string_view text, SecondsNanos& out) {
+  auto syntax_error = [&] {
+    return InvalidValue(name, Quote(text) +
+                                  " is not an RFC 3339 timestamp (e.g. 2024-01-02T03:04:05.5Z)");
+  };
+  std::size_t pos = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!ReadFixedDigits(text, pos, 4, year) || !ReadChar(text, pos, "-") ||
+      !ReadFixedDigits(text, pos, 2, month) || !ReadChar(text, pos, "-") ||
+      !ReadFixedDigits(text, pos, 2, day) || !ReadChar(text, pos, "Tt") ||
+      !ReadFixedDigits(text, pos, 2, hour) || !ReadChar(text, pos, ":") ||
+      !ReadFixedDigits(text, pos, 2, minute) || !ReadChar(text, pos, ":") ||
+      !ReadFixedDigits(text, pos, 2, second) || !ReadFraction(text, pos, out.nanos)) {
+    return syntax_error();
+  }
+  int offset_seconds = 0;
+  if (!ReadChar(text, pos, "Zz")) {
+    if (pos >= text.size()) return syntax_error();
+    const int sign = text[pos] == '-' ? -1 : 1;
+    int offset_hours = 0, offset_minutes = 0;
+    if (!ReadChar(text, pos, "+- ") || !ReadFixedDigits(text, pos, 2, offset_hours) ||
+        !ReadChar(text, pos, ":") || !ReadFixedDigits(text, pos, 2, offset_minutes) ||
+        offset_hours > 23 || offset_minutes > 59) {
+      return syntax_error();
+    }
+    offset_seconds = sign * (offset_hours * 3600 + offset_minutes * 60);
+  }
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
+  if (pos != text.size() || !date.ok() || hour > 23 || minute > 59 || second > 59) {
+    return syntax_error();
+  }
+  const std::int64_t days = std::chrono::sys_days(date).time_since_epoch().count();
+  out.seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  if (out.seconds < kMinTimestampSeconds || out.seconds > kMaxTimestampSeconds) {
+    return InvalidValue(name, Quote(text) + " is outside the range of a timestamp "
+                                            "(0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z)");
+  }
+  return absl::OkStatus();
+}
+
+// "1.5s", "-3s", "0.000000001s": seconds with up to 9 decimals, then 's'.
+absl::Status ParseDuration(std::string_view name, std::string_view text, SecondsNanos& out) {
+  auto syntax_error = [&] {
+    return InvalidValue(name, Quote(text) + " is not a duration (seconds with an s, e.g. 1.5s)");
+  };
+  if (text.size() < 2 || text.back() != 's') return syntax_error();
+  const bool negative = text.front() == '-';
+  std::size_t pos = negative ? 1 : 0;
+  const std::size_t digits_begin = pos;
+  while (pos < text.size() && IsDigit(text[pos])) ++pos;
+  if (pos == digits_begin) return syntax_error();
+  std::int64_t seconds = 0;
+  const NumberError error = ParseInteger(text.substr(digits_begin, pos - digits_begin), seconds);
+  std::int32_t nanos = 0;
+  if (!ReadFraction(text, pos, nanos) || pos + 1 != text.size()) return syntax_error();
+  if (error != NumberError::kNone || seconds > kMaxDurationSeconds) {
+    return InvalidValue(name, Quote(text) + " is outside the range of a duration (+-" +
+                                  std::to_string(kMaxDurationSeconds) + "s)");
+  }
+  out.seconds = negative ? -seconds : seconds;
+  out.nanos = negative ? -nanos : nanos;
+  return absl::OkStatus();
+}
+
+// Comma-separated field paths; lowerCamelCase segments become snake_case ("user.displayName" ->
+// "user.display_name"), snake_case ones stay. A segment mixing both is ambiguous and rejected.
+absl::Status ParseFieldMask(std::string_view name, std::string_view text,
+                            std::vector<std::string>& out) {
+  if (text.empty()) return absl::OkStatus();
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', begin);
+    const std::string_view path = text.substr(begin, comma - begin);
+    std::string converted;
+    std::size_t segment_begin = 0;
+    while (true) {
+      const std::size_t dot = path.find('.', segment_begin);
+      const std::string_view segment = path.substr(segment_begin, dot - segment_begin);
+      const bool has_upper = std::any_of(segment.begin(), segment.end(), IsUpper);
+      const bool valid =
+          !segment.empty() && !IsDigit(segment.front()) &&
+          std::all_of(segment.begin(), segment.end(),
+                      [](char c) { return IsLower(c) || IsUpper(c) || IsDigit(c) || c == '_'; }) &&
+          !(has_upper && segment.find('_') != std::string_view::npos);
+      if (!valid) {
+        return InvalidValue(name, Quote(text) +
+                                      " is not a field mask (comma-separated field paths, e.g. "
+                                      "name,address.zipCode)");
+      }
+      if (!converted.empty()) converted += '.';
+      for (char c : segment) {
+        if (IsUpper(c)) {
+          converted += '_';
+          converted += static_cast<char>(c - 'A' + 'a');
+        } else {
+          converted += c;
+        }
+      }
+      if (dot == std::string_view::npos) break;
+      segment_begin = dot + 1;
+    }
+    out.push_back(std::move(converted));
+    if (comma == std::string_view::npos) return absl::OkStatus();
+    begin = comma + 1;
+  }
+}
+
+// A leaf value converted from text, before anything in the message changes.
+struct ParsedLeaf {
+  LeafKind kind = LeafKind::kScalar;
+  Scalar scalar;                    // kScalar, kWrapper
+  SecondsNanos time;                // kTimestamp, kDuration
+  std::vector<std::string> paths;   // kFieldMask
+};
+
+absl::Status ParseLeaf(const FieldDescriptor& field, std::string_view name, std::string_view text,
+                       ParsedLeaf& out) {
+  out.kind = KindOf(field);
+  if (field.is_map()) {
+    return absl::InvalidArgumentError("field " + Quote(name) +
+                                      " is a map and cannot be set from the URL");
+  }
+  switch (out.kind) {
+    case LeafKind::kScalar:
+      return ParseScalar(field, name, text, out.scalar);
+    case LeafKind::kTimestamp:
+      return ParseTimestamp(name, text, out.time);
+    case LeafKind::kDuration:
+      return ParseDuration(name, text, out.time);
+    case LeafKind::kFieldMask:
+      return ParseFieldMask(name, text, out.paths);
+    case LeafKind::kWrapper:
+      return ParseScalar(*field.message_type()->FindFieldByNumber(1), name, text, out.scalar);
+    case LeafKind::kMessage:
+      break;
+  }
+  const Descriptor& type = *field.message_type();
+  std::string hint;
+  if (type.field_count() > 0) {
+    hint = ": set its fields instead, e.g. " + Quote(std::string(name) + "." + type.field(0)->name());
+  }
+  return absl::InvalidArgumentError("field " + Quote(name) + " is a message (" + type.full_name() +
+                                    ") and cannot be set from text" + hint);
+}
+
+void WriteLeaf(Message& parent, const FieldDescriptor& field, ParsedLeaf leaf) {
+  if (leaf.kind == LeafKind::kScalar) {
+    WriteScalar(parent, field, std::move(leaf.scalar));
+    return;
+  }
+  const Reflection& reflection = *parent.GetReflection();
+  Message& target = field.is_repeated() ? *reflection.AddMessage(&parent, &field)
+                                        : *reflection.MutableMessage(&parent, &field);
+  const Descriptor& type = *target.GetDescriptor();
+  const Reflection& target_reflection = *target.GetReflection();
+  switch (leaf.kind) {
+    case LeafKind::kTimestamp:
+    case LeafKind::kDuration:
+      target_reflection.SetInt64(&target, type.FindFieldByNumber(1), leaf.time.seconds);
+      target_reflection.SetInt32(&target, type.FindFieldByNumber(2), leaf.time.nanos);
+      break;
+    case LeafKind::kFieldMask:
+      target_reflection.ClearField(&target, type.FindFieldByNumber(1));
+      for (std::string& path : leaf.paths) {
+        target_reflection.AddString(&target, type.FindFieldByNumber(1), std::move(path));
+      }
+      break;
+    case LeafKind::kWrapper:
+      WriteScalar(target, *type.FindFieldByNumber(1), std::move(leaf.scalar));
+      break;
+    case LeafKind::kScalar:
+    case LeafKind::kMessage:
+      break;
+  }
+}
+
+// A oneof member may not replace another member that is set already (say, one from the path and
+// one from the query string): reflection would silently clear the first.
+absl::Status CheckOneof(const Message& message, const FieldDescriptor& field,
+                        std::string_view name) {
+  const OneofDescriptor* oneof = field.real_containing_oneof();
+  if (oneof == nullptr) return absl::OkStatus();
+  const FieldDescriptor* current = message.GetReflection()->GetOneofFieldDescriptor(message, oneof);
+  if (current == nullptr || current == &field) return absl::OkStatus();
+  return absl::InvalidArgumentError("field " + Quote(name) + " cannot be set: field " +
+                                    Quote(current->name()) + " of the same oneof (" +
+                                    Quote(oneof->name()) + ") is set already");
+}
+
+absl::Status SetResolved(Message& message, std::span<const FieldDescriptor* const> fields,
+                         std::string_view name, std::string_view value) {
+  const FieldDescriptor& leaf = *fields.back();
+  ParsedLeaf parsed;
+  if (absl::Status status = ParseLeaf(leaf, name, value, parsed); !status.ok()) return status;
+  // Check every oneof on the way before changing anything.
+  const Message* current = &message;
+  for (const FieldDescriptor* field : fields) {
+    if (absl::Status status = CheckOneof(*current, *field, name); !status.ok()) return status;
+    if (field == &leaf) break;
+    const Reflection& reflection = *current->GetReflection();
+    if (!reflection.HasField(*current, field)) break;  // created empty below: nothing inside is set
+    current = &reflection.GetMessage(*current, field);
+  }
+  Message* parent = &message;
+  for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
+    parent = parent->GetReflection()->MutableMessage(parent, fields[i]);
+  }
+  WriteLeaf(*parent, leaf, std::move(parsed));
+  return absl::OkStatus();
+}
+
+bool StartsWithPath(std::string_view path, std::string_view prefix) {
+  return path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
+         path[prefix.size()] == '.';
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<const FieldDescriptor*>> ResolveFieldPath(const Descriptor& descriptor,
+                                                                     std::string_view field_path) {
+  std::vector<const FieldDescriptor*> fields;
+  bool unknown = false;
+  if (absl::Status status = Resolve(descriptor, field_path, fields, unknown); !status.ok()) {
+    return status;
+  }
+  return fields;
+}
+
+std::string CanonicalFieldPath(std::span<const FieldDescriptor* const> fields) {
+  std::string path;
+  for (const FieldDescriptor* field : fields) {
+    if (!path.empty()) path += '.';
+    path += field->name();
+  }
+  return path;
+}
+
+absl::Status SetField(Message& message, std::string_view field_path, std::string_view value) {
+  std::vector<const FieldDescriptor*> fields;
+  bool unknown = false;
+  if (absl::Status status = Resolve(*message.GetDescriptor(), field_path, fields, unknown);
+      !status.ok()) {
+    return status;
+  }
+  return SetResolved(message, fields, field_path, value);
+}
+
+absl::StatusOr<QueryParameters> ParseQuery(std::string_view query) {
+  QueryParameters parameters;
+  std::size_t begin = 0;
+  while (begin <= query.size()) {
+    std::size_t end = query.find('&', begin);
+    if (end == std::string_view::npos) end = query.size();
+    const std::string_view pair = query.substr(begin, end - begin);
+    begin = end + 1;
+    if (pair.empty()) continue;
+    const std::size_t equals = pair.find('=');
+    const std::string_view raw_key = pair.substr(0, equals);
+    const std::string_view raw_value =
+        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    std::string key;
+    std::string value;
+    if (!PercentDecodeTo(raw_key, PercentDecodeMode::kForm, key) ||
+        !PercentDecodeTo(raw_value, PercentDecodeMode::kForm, value)) {
+      return absl::InvalidArgumentError("malformed percent-encoding in query parameter " +
+                                        Quote(raw_key));
+    }
+    if (key.empty()) {
+      return absl::InvalidArgumentError("query parameter without a name: " + Quote(pair));
+    }
+    parameters.emplace_back(std::move(key), std::move(value));
+  }
+  return parameters;
+}
+
+absl::Status BindQuery(Message& message, std::string_view query,
+                       const std::vector<std::string>& excluded_paths) {
+  absl::StatusOr<QueryParameters> parameters = ParseQuery(query);
+  if (!parameters.ok()) return parameters.status();
+  if (parameters->empty()) return absl::OkStatus();
+
+  const Descriptor& descriptor = *message.GetDescriptor();
+  bool exclude_all = false;
+  std::vector<std::string> excluded;  // in proto names where they resolve
+  excluded.reserve(excluded_paths.size());
+  std::vector<const FieldDescriptor*> fields;
+  bool unknown = false;
+  for (const std::string& path : excluded_paths) {
+    if (path == "*") {
+      exclude_all = true;
+    } else if (Resolve(descriptor, path, fields, unknown).ok()) {
+      excluded.push_back(CanonicalFieldPath(fields));
+    } else {
+      excluded.push_back(path);
+    }
+  }
+
+  std::vector<std::string> singular_seen;
+  for (const auto& [key, value] : *parameters) {
+    if (absl::Status status = Resolve(descriptor, key, fields, unknown); !status.ok()) {
+      if (unknown) return absl::InvalidArgumentError("unknown query parameter " + Quote(key));
+      return absl::InvalidArgumentError("query parameter " + Quote(key) + ": " +
+                                        std::string(status.message()));
+    }
+    std::string canonical = CanonicalFieldPath(fields);
+    if (exclude_all) {
+      return absl::InvalidArgumentError("query parameter " + Quote(key) +
+                                        " is not allowed: the request body sets every field");
+    }
+    for (const std::string& path : excluded) {
+      if (canonical == path || StartsWithPath(canonical, path) || StartsWithPath(path, canonical)) {
+        return absl::InvalidArgumentError("query parameter " + Quote(key) + " conflicts with field " +
+                                          Quote(path) + ", bound from the path or the body");
+      }
+    }
+    if (!fields.back()->is_repeated()) {
+      if (std::find(singular_seen.begin(), singular_seen.end(), canonical) !=
+          singular_seen.end()) {
+        return absl::InvalidArgumentError("query parameter " + Quote(key) +
+                                          " is given more than once but is not repeated");
+      }
+      singular_seen.push_back(std::move(canonical));
+    }
+    if (absl::Status status = SetResolved(message, fields, key, value); !status.ok()) {
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace switchyard::gateway

@@ -1,0 +1,61 @@
+#pragma once
+
+// The gateway wired together: a client-only runtime, one Upstream (channel) per distinct
+// address, routes from the linked descriptors of the configured services, the REST handler and
+// the HTTP server. main() and the tests both use this.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/grpc_runtime.hpp"
+#include "common/logger.hpp"
+#include "common/stop_signal.hpp"
+#include "gateway/http_server.hpp"
+#include "gateway/rest_handler.hpp"
+#include "gateway/route_table.hpp"
+#include "gateway/upstream.hpp"
+
+namespace switchyard::gateway {
+
+struct GatewayConfig {
+  HttpServerOptions http;
+  RestOptions rest;
+  // Fully qualified gRPC service name -> upstream host:port. Every annotated method of these
+  // services becomes a route; services sharing an address share one channel.
+  std::map<std::string, std::string> services;
+  std::size_t shards = 1;
+  std::chrono::milliseconds shutdown_grace{20000};
+};
+
+class GatewayApp {
+ public:
+  GatewayApp(GatewayConfig config, Logger& logger);
+  ~GatewayApp();
+
+  // Builds the routes (failing on an unknown service or a bad annotation) and starts serving.
+  absl::Status Start();
+  std::uint16_t port() const { return server_ ? server_->port() : 0; }
+  const RouteTable* routes() const { return routes_.get(); }
+
+  void WaitForSignal() { stop_signal_.Wait(logger_); }
+  void RequestStop() { stop_signal_.Request(); }
+  // Graceful: readiness fails, no new connections, in-flight requests get the grace period.
+  void Shutdown();
+
+ private:
+  GatewayConfig config_;
+  Logger& logger_;
+  rpc::Runtime runtime_;
+  std::vector<std::unique_ptr<Upstream>> upstreams_;
+  std::unique_ptr<RouteTable> routes_;
+  std::unique_ptr<RestHandler> handler_;
+  std::unique_ptr<HttpServer> server_;
+  StopSignal stop_signal_;
+  bool started_ = false;
+  bool shut_down_ = false;
+};
+
+}  // namespace switchyard::gateway

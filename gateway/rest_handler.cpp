@@ -1,0 +1,373 @@
+#include "gateway/rest_handler.hpp"
+
+#include <google/protobuf/arena.h>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/proto_buffer_writer.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include "common/grpc_client.hpp"
+#include "gateway/field_binding.hpp"
+#include "gateway/http_mapping.hpp"
+
+namespace switchyard::gateway {
+
+namespace http = boost::beast::http;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+namespace {
+
+constexpr std::string_view kJsonType = "application/json";
+constexpr std::string_view kAllowedRequestHeaders =
+    "Content-Type, X-Request-ID, Authorization, Grpc-Timeout";
+
+std::string_view View(boost::beast::string_view text) { return {text.data(), text.size()}; }
+
+// The message a dotted path of singular message fields names inside `root`.
+Message* MutableSubMessage(Message* root, std::string_view path) {
+  Message* current = root;
+  while (current != nullptr && !path.empty()) {
+    const auto dot = path.find('.');
+    const FieldDescriptor* field =
+        current->GetDescriptor()->FindFieldByName(std::string(path.substr(0, dot)));
+    if (field == nullptr) return nullptr;
+    current = current->GetReflection()->MutableMessage(current, field);
+    if (dot == std::string_view::npos) break;
+    path.remove_prefix(dot + 1);
+  }
+  return current;
+}
+
+const Message* SubMessage(const Message& root, std::string_view path) {
+  const Message* current = &root;
+  while (current != nullptr && !path.empty()) {
+    const auto dot = path.find('.');
+    const FieldDescriptor* field =
+        current->GetDescriptor()->FindFieldByName(std::string(path.substr(0, dot)));
+    if (field == nullptr) return nullptr;
+    current = &current->GetReflection()->GetMessage(*current, field);
+    if (dot == std::string_view::npos) break;
+    path.remove_prefix(dot + 1);
+  }
+  return current;
+}
+
+// What a client may see of a failed call. Transport-level failures carry internal addresses and
+// library wording, so their messages are replaced; a service's own messages pass through.
+std::string PublicMessage(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE: return "the service is unavailable; retry later";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "the request took longer than its deadline";
+    case grpc::StatusCode::CANCELLED: return "the request was cancelled";
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::DATA_LOSS: return "internal error";
+    default: return status.error_message();
+  }
+}
+
+std::string StatusText(const google::protobuf::util::Status& status) {
+  const auto message = status.message();
+  return std::string(message.data(), message.size());
+}
+
+}  // namespace
+
+RestHandler::RestHandler(RestOptions options, const RouteTable& routes,
+                         std::vector<std::unique_ptr<Upstream>>& upstreams,
+                         std::vector<std::pair<std::string, std::size_t>> health_targets,
+                         rpc::Runtime& runtime, Logger& logger)
+    : options_(std::move(options)),
+      routes_(routes),
+      upstreams_(upstreams),
+      health_targets_(std::move(health_targets)),
+      runtime_(runtime),
+      logger_(logger) {}
+
+bool RestHandler::OriginAllowed(std::string_view origin) const {
+  if (origin.empty()) return false;
+  for (const auto& allowed : options_.cors_origins) {
+    if (allowed == "*" || allowed == origin) return true;
+  }
+  return false;
+}
+
+void RestHandler::AddCommonHeaders(HttpResponse& response, const HttpRequest* request,
+                                   std::string_view request_id) const {
+  response.set("X-Request-ID", request_id);
+  if (request == nullptr) return;
+  const std::string_view origin = View((*request)[http::field::origin]);
+  if (OriginAllowed(origin)) {
+    response.set(http::field::access_control_allow_origin, origin);
+    response.set(http::field::vary, "Origin");
+    response.set(http::field::access_control_expose_headers, "X-Request-ID, Location");
+  }
+}
+
+HttpResponse RestHandler::Error(unsigned http_status, grpc::StatusCode code,
+                                std::string_view message, std::string_view request_id,
+                                const HttpRequest* request) const {
+  HttpResponse response{static_cast<http::status>(http_status), 11};
+  response.set(http::field::content_type, kJsonType);
+  response.body() = ErrorBody(code, message, request_id);
+  AddCommonHeaders(response, request, request_id);
+  return response;
+}
+
+boost::asio::awaitable<HttpResponse> RestHandler::Handle(HttpRequest& request,
+                                                         const RequestInfo& info) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string request_id = RequestIdOrNew(View(request[http::field::x_request_id]));
+  const std::string_view target = View(request.target());
+  const auto question = target.find('?');
+  const std::string_view path = target.substr(0, question);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  const std::string_view method = View(request.method_string());
+
+  HttpResponse response;
+  std::string route_label = "unmatched";
+  std::string upstream_label;
+  if (path.empty() || path.front() != '/') {
+    response = Error(400, grpc::StatusCode::INVALID_ARGUMENT,
+                     "request target must be an absolute path", request_id, &request);
+  } else if (path == "/health/live" && method == "GET") {
+    route_label = "/health/live";
+    response = HttpResponse{http::status::ok, 11};
+    response.set(http::field::content_type, kJsonType);
+    response.body() = R"({"status":"live"})";
+    AddCommonHeaders(response, &request, request_id);
+  } else if (path == "/health/ready" && method == "GET") {
+    route_label = "/health/ready";
+    response = co_await Ready(request, info, request_id);
+  } else if (method == "OPTIONS" && request.count(http::field::origin) > 0 &&
+             request.count(http::field::access_control_request_method) > 0) {
+    route_label = "preflight";
+    response = Preflight(request, path, request_id);
+  } else {
+    auto match = routes_.router().Match(method, path);
+    if (auto* found = std::get_if<RouterMatch<RouteTarget>::Found>(&match)) {
+      const RouteTarget& route = *found->value;
+      route_label = route.path_template;
+      upstream_label = upstreams_[route.upstream]->target();
+      response = co_await Transcode(request, info, route, found->bindings, query, request_id);
+    } else if (auto* not_allowed = std::get_if<RouterMatch<RouteTarget>::MethodNotAllowed>(&match)) {
+      std::string allow;
+      for (const auto& m : not_allowed->allowed) {
+        if (!allow.empty()) allow += ", ";
+        allow += m;
+      }
+      response = Error(405, grpc::StatusCode::UNIMPLEMENTED,
+                       "method " + std::string(method) + " is not allowed here; allowed: " + allow,
+                       request_id, &request);
+      response.set(http::field::allow, allow);
+    } else {
+      response = Error(404, grpc::StatusCode::NOT_FOUND,
+                       "no route for " + std::string(method) + " " + std::string(path), request_id,
+                       &request);
+    }
+  }
+
+  if (logger_.Enabled(LogLevel::kInfo)) {
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    logger_.Info("http", {{"method", method},
+                          {"route", route_label},
+                          {"status", static_cast<int>(response.result_int())},
+                          {"duration_ms", ms},
+                          {"upstream", upstream_label},
+                          {"request_id", request_id}});
+  }
+  co_return response;
+}
+
+boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
+    HttpRequest& request, const RequestInfo& info, const RouteTarget& route,
+    const Bindings& bindings, std::string_view query, const std::string& request_id) {
+  if (in_flight_.fetch_add(1) >= options_.max_in_flight) {
+    in_flight_.fetch_sub(1);
+    co_return Error(429, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                    "too many requests in flight; retry later", request_id, &request);
+  }
+  struct InFlight {
+    std::atomic<std::size_t>& count;
+    ~InFlight() { count.fetch_sub(1); }
+  } in_flight{in_flight_};
+
+  const auto bad_request = [&](std::string message) {
+    return Error(400, grpc::StatusCode::INVALID_ARGUMENT, message, request_id, &request);
+  };
+
+  google::protobuf::Arena arena;
+  Message* message = route.request_prototype->New(&arena);
+
+  // Body first, then the path (which wins over a body field of the same name), then the query.
+  if (!route.body.empty() && !request.body().empty()) {
+    if (!IsJsonContentType(View(request[http::field::content_type]))) {
+      co_return Error(415, grpc::StatusCode::INVALID_ARGUMENT,
+                      "Content-Type must be application/json", request_id, &request);
+    }
+    Message* body_target = route.body == "*" ? message : MutableSubMessage(message, route.body);
+    google::protobuf::util::JsonParseOptions parse_options;
+    parse_options.ignore_unknown_fields = false;
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(request.body(), body_target, parse_options);
+    if (!parsed.ok()) co_return bad_request("invalid JSON body: " + StatusText(parsed));
+  }
+  for (const auto& [field, value] : bindings) {
+    if (auto status = SetField(*message, field, value); !status.ok()) {
+      co_return bad_request(std::string(status.message()));
+    }
+  }
+  if (!query.empty()) {
+    std::vector<std::string> excluded = route.path_fields;
+    if (route.body == "*") {
+      co_return bad_request("query parameters are not accepted here: the body carries every field");
+    }
+    if (!route.body.empty()) excluded.push_back(route.body);
+    if (auto status = BindQuery(*message, query, excluded); !status.ok()) {
+      co_return bad_request(std::string(status.message()));
+    }
+  }
+
+  std::chrono::nanoseconds timeout = options_.default_timeout;
+  if (const auto header = View(request["Grpc-Timeout"]); !header.empty()) {
+    const auto parsed = ParseGrpcTimeout(header);
+    if (!parsed) co_return bad_request("Grpc-Timeout must look like 500m, 2S or 1M");
+    timeout = *parsed;
+  }
+  if (timeout > options_.max_timeout) timeout = options_.max_timeout;
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::duration_cast<std::chrono::system_clock::duration>(timeout));
+  context.AddMetadata("x-request-id", request_id);
+  if (const auto authorization = View(request[http::field::authorization]); !authorization.empty()) {
+    context.AddMetadata("authorization", std::string(authorization));
+  }
+  if (const auto agent = View(request[http::field::user_agent]); !agent.empty()) {
+    context.AddMetadata("x-forwarded-user-agent", std::string(agent));
+  }
+  std::string forwarded_for(View(request["X-Forwarded-For"]));
+  if (!info.peer.empty()) {
+    if (!forwarded_for.empty()) forwarded_for += ", ";
+    forwarded_for += info.peer;
+  }
+  if (!forwarded_for.empty()) context.AddMetadata("x-forwarded-for", forwarded_for);
+
+  grpc::ByteBuffer request_bytes;
+  bool own_buffer = false;
+  if (!grpc::SerializationTraits<Message>::Serialize(*message, &request_bytes, &own_buffer).ok()) {
+    co_return Error(500, grpc::StatusCode::INTERNAL, "internal error", request_id, &request);
+  }
+  if (!request_bytes.Valid()) {
+    // An empty message still needs a buffer: a default-constructed one aborts the call.
+    grpc::Slice empty;
+    request_bytes = grpc::ByteBuffer(&empty, 1);
+  }
+
+  rpc::Shard& shard = runtime_.shard(info.shard);
+  Upstream& upstream = *upstreams_[route.upstream];
+  grpc::ByteBuffer response_bytes;
+  const grpc::Status status = co_await rpc::CallUnary(
+      *shard.cq, context,
+      [&](grpc::CompletionQueue* cq) {
+        return upstream.stub().PrepareUnaryCall(&context, route.grpc_path, request_bytes, cq);
+      },
+      response_bytes);
+  if (!status.ok()) {
+    const auto code = status.error_code();
+    if (code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::INTERNAL ||
+        code == grpc::StatusCode::UNKNOWN || code == grpc::StatusCode::DATA_LOSS) {
+      logger_.Warn("upstream call failed", {{"route", route.path_template},
+                                            {"code", static_cast<int>(code)},
+                                            {"error", status.error_message()},
+                                            {"request_id", request_id}});
+    }
+    co_return Error(HttpStatusFromGrpc(code), code, PublicMessage(status), request_id, &request);
+  }
+
+  Message* reply = route.response_prototype->New(&arena);
+  if (!grpc::SerializationTraits<Message>::Deserialize(&response_bytes, reply).ok()) {
+    co_return Error(500, grpc::StatusCode::INTERNAL, "internal error", request_id, &request);
+  }
+
+  HttpResponse response{static_cast<http::status>(route.success_status), 11};
+  if (route.success_status != 204) {
+    const Message* out = route.response_body.empty() ? reply : SubMessage(*reply, route.response_body);
+    google::protobuf::util::JsonPrintOptions print_options;
+    print_options.preserve_proto_field_names = !options_.camel_case_json;
+    print_options.always_print_primitive_fields = true;
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(*out, &json, print_options).ok()) {
+      co_return Error(500, grpc::StatusCode::INTERNAL, "internal error", request_id, &request);
+    }
+    response.set(http::field::content_type, kJsonType);
+    response.body() = std::move(json);
+  }
+  if (route.success_status == 201 && !route.location.empty()) {
+    response.set(http::field::location, ExpandLocation(route.location, *reply));
+  }
+  AddCommonHeaders(response, &request, request_id);
+  co_return response;
+}
+
+boost::asio::awaitable<HttpResponse> RestHandler::Ready(const HttpRequest& request,
+                                                        const RequestInfo& info,
+                                                        const std::string& request_id) {
+  bool ready = !draining_.load();
+  std::string body = "{\"status\":\"";
+  std::string upstreams = "[";
+  for (const auto& [service, index] : health_targets_) {
+    Upstream& upstream = *upstreams_[index];
+    const std::string state = co_await upstream.CheckHealth(runtime_.shard(info.shard), service,
+                                                            std::chrono::milliseconds(1000));
+    if (state != "SERVING") ready = false;
+    if (upstreams.size() > 1) upstreams += ",";
+    upstreams += "{\"service\":\"";
+    AppendJsonEscaped(upstreams, service);
+    upstreams += "\",\"target\":\"";
+    AppendJsonEscaped(upstreams, upstream.target());
+    upstreams += "\",\"status\":\"" + state + "\"}";
+  }
+  upstreams += "]";
+  body += ready ? "ready" : (draining_.load() ? "draining" : "not_ready");
+  body += "\",\"upstreams\":" + upstreams + "}";
+  HttpResponse response{ready ? http::status::ok : http::status::service_unavailable, 11};
+  response.set(http::field::content_type, kJsonType);
+  response.body() = std::move(body);
+  AddCommonHeaders(response, &request, request_id);
+  co_return response;
+}
+
+HttpResponse RestHandler::Preflight(const HttpRequest& request, std::string_view path,
+                                    const std::string& request_id) const {
+  const std::string_view origin = View(request[http::field::origin]);
+  if (!OriginAllowed(origin)) {
+    return Error(403, grpc::StatusCode::PERMISSION_DENIED,
+                 "origin " + std::string(origin) + " is not allowed", request_id, nullptr);
+  }
+  auto match = routes_.router().Match("OPTIONS", path);
+  const auto* allowed = std::get_if<RouterMatch<RouteTarget>::MethodNotAllowed>(&match);
+  if (allowed == nullptr) {
+    return Error(404, grpc::StatusCode::NOT_FOUND, "no route for " + std::string(path),
+                 request_id, &request);
+  }
+  std::string methods;
+  for (const auto& m : allowed->allowed) {
+    if (!methods.empty()) methods += ", ";
+    methods += m;
+  }
+  HttpResponse response{http::status::no_content, 11};
+  response.set(http::field::access_control_allow_methods, methods);
+  response.set(http::field::access_control_allow_headers, kAllowedRequestHeaders);
+  response.set(http::field::access_control_max_age, "600");
+  AddCommonHeaders(response, &request, request_id);
+  return response;
+}
+
+}  // namespace switchyard::gateway

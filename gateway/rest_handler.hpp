@@ -1,0 +1,73 @@
+#pragma once
+
+// The transcoding core: one HTTP request in, one typed gRPC call out, one HTTP response back.
+// Generic over every route in the RouteTable: JSON <-> protobuf through descriptors, bytes over
+// a generic stub. Also answers /health/live and /health/ready, CORS preflights, and errors.
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/grpc_runtime.hpp"
+#include "common/logger.hpp"
+#include "gateway/http_server.hpp"
+#include "gateway/route_table.hpp"
+#include "gateway/upstream.hpp"
+
+namespace switchyard::gateway {
+
+struct RestOptions {
+  std::chrono::milliseconds default_timeout{10000};  // without Grpc-Timeout
+  std::chrono::milliseconds max_timeout{60000};      // Grpc-Timeout is capped here
+  std::size_t max_in_flight = 4096;                  // 429 past it
+  bool camel_case_json = false;  // output names: proto field names (default) or lowerCamel
+  std::vector<std::string> cors_origins;  // exact origins, or "*"
+};
+
+class RestHandler {
+ public:
+  // `upstreams[i]` serves the routes whose RouteTarget::upstream is i. `health_targets` are the
+  // (service name, upstream index) pairs /health/ready checks.
+  RestHandler(RestOptions options, const RouteTable& routes,
+              std::vector<std::unique_ptr<Upstream>>& upstreams,
+              std::vector<std::pair<std::string, std::size_t>> health_targets,
+              rpc::Runtime& runtime, Logger& logger);
+
+  boost::asio::awaitable<HttpResponse> Handle(HttpRequest& request, const RequestInfo& info);
+
+  // An error response in the gateway's format: google.rpc.Status JSON with the request id.
+  HttpResponse Error(unsigned http_status, grpc::StatusCode code, std::string_view message,
+                     std::string_view request_id, const HttpRequest* request) const;
+
+  // Makes readiness fail from now on (SIGTERM drain).
+  void SetDraining() { draining_.store(true); }
+
+ private:
+  boost::asio::awaitable<HttpResponse> Transcode(HttpRequest& request, const RequestInfo& info,
+                                                 const RouteTarget& route,
+                                                 const Bindings& bindings,
+                                                 std::string_view query,
+                                                 const std::string& request_id);
+  boost::asio::awaitable<HttpResponse> Ready(const HttpRequest& request,
+                                             const RequestInfo& info,
+                                             const std::string& request_id);
+  HttpResponse Preflight(const HttpRequest& request, std::string_view path,
+                         const std::string& request_id) const;
+  void AddCommonHeaders(HttpResponse& response, const HttpRequest* request,
+                        std::string_view request_id) const;
+  bool OriginAllowed(std::string_view origin) const;
+
+  RestOptions options_;
+  const RouteTable& routes_;
+  std::vector<std::unique_ptr<Upstream>>& upstreams_;
+  std::vector<std::pair<std::string, std::size_t>> health_targets_;
+  rpc::Runtime& runtime_;
+  Logger& logger_;
+  std::atomic<std::size_t> in_flight_{0};
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace switchyard::gateway

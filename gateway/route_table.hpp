@@ -1,0 +1,52 @@
+#pragma once
+
+// REST routes built at start-up from the google.api.http annotations (and Switchyard's
+// http_response option) of the services linked into the binary. No route is written by hand.
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/router.hpp"
+
+namespace switchyard::gateway {
+
+struct RouteTarget {
+  const google::protobuf::MethodDescriptor* method = nullptr;
+  const google::protobuf::Message* request_prototype = nullptr;
+  const google::protobuf::Message* response_prototype = nullptr;
+  std::string grpc_path;      // "/switchyard.user.v1.UserService/CreateUser"
+  std::string http_method;    // "POST"
+  std::string path_template;  // "/api/users/{id}": the route label in logs and metrics
+  std::string body;           // "" (no body), "*" (whole request) or a message field's name
+  std::string response_body;  // "" (whole response) or a message field's name
+  std::vector<std::string> path_fields;  // fields bound from the path
+  unsigned success_status = 200;
+  std::string location;      // template for Location on success, e.g. "/api/users/{user.id}"
+  std::size_t upstream = 0;  // index into the gateway's upstreams
+};
+
+class RouteTable {
+ public:
+  // `services` maps fully qualified service names to upstream indexes. Fails with a one-line
+  // reason for an unknown service or an annotation the gateway cannot honour.
+  static absl::StatusOr<std::unique_ptr<RouteTable>> Build(
+      const std::map<std::string, std::size_t>& services);
+
+  const Router<RouteTarget>& router() const { return router_; }
+  const std::vector<const RouteTarget*>& routes() const { return routes_; }
+
+ private:
+  Router<RouteTarget> router_;
+  std::vector<const RouteTarget*> routes_;
+};
+
+// Fills a Location template's `{field.path}` parts from `message`; unknown parts stay empty.
+std::string ExpandLocation(std::string_view location, const google::protobuf::Message& message);
+
+}  // namespace switchyard::gateway
