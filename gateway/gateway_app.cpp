@@ -44,10 +44,10 @@ absl::Status GatewayApp::Start() {
       },
       logger_);
   if (auto status = server_->Start(); !status.ok()) return status;
-  for (const RouteTarget* route : routes_->routes()) {
-    logger_.Debug("route", {{"method", route->http_method},
-                            {"path", route->path_template},
-                            {"grpc", route->grpc_path}});
+  for (const RouteTarget& route : routes_->routes()) {
+    logger_.Debug("route", {{"method", route.http_method},
+                            {"path", route.path_template},
+                            {"grpc", route.grpc_path}});
   }
   logger_.Info("gateway ready", {{"routes", static_cast<std::int64_t>(routes_->routes().size())},
                                  {"upstreams", static_cast<std::int64_t>(upstreams_.size())}});

@@ -194,6 +194,12 @@ asio::awaitable<void> HttpServer::RunSession(tcp::socket socket, std::size_t sha
                       nullptr);
       break;
     }
+    if (header_ec == http::error::body_limit) {  // Content-Length alone is over the limit
+      co_await reject(413, "request body is larger than " + std::to_string(options_.body_limit) +
+                               " bytes",
+                      nullptr);
+      break;
+    }
     if (header_ec == beast::error::timeout || header_ec == http::error::end_of_stream ||
         header_ec == asio::error::eof || header_ec == asio::error::connection_reset ||
         header_ec == asio::error::operation_aborted) {

@@ -120,7 +120,7 @@ HttpResponse RestHandler::Error(unsigned http_status, grpc::StatusCode code,
 boost::asio::awaitable<HttpResponse> RestHandler::Handle(HttpRequest& request,
                                                          const RequestInfo& info) {
   const auto started = std::chrono::steady_clock::now();
-  const std::string request_id = RequestIdOrNew(View(request[http::field::x_request_id]));
+  const std::string request_id = RequestIdOrNew(View(request["X-Request-ID"]));
   const std::string_view target = View(request.target());
   const auto question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -148,15 +148,16 @@ boost::asio::awaitable<HttpResponse> RestHandler::Handle(HttpRequest& request,
     route_label = "preflight";
     response = Preflight(request, path, request_id);
   } else {
+    using Router = Router<const RouteTarget*>;
     auto match = routes_.router().Match(method, path);
-    if (auto* found = std::get_if<RouterMatch<RouteTarget>::Found>(&match)) {
+    if (auto* found = std::get_if<Router::Found>(&match)) {
       const RouteTarget& route = *found->value;
       route_label = route.path_template;
       upstream_label = upstreams_[route.upstream]->target();
       response = co_await Transcode(request, info, route, found->bindings, query, request_id);
-    } else if (auto* not_allowed = std::get_if<RouterMatch<RouteTarget>::MethodNotAllowed>(&match)) {
+    } else if (auto* not_allowed = std::get_if<Router::MethodNotAllowed>(&match)) {
       std::string allow;
-      for (const auto& m : not_allowed->allowed) {
+      for (const auto& m : not_allowed->allowed_methods) {
         if (!allow.empty()) allow += ", ";
         allow += m;
       }
@@ -164,6 +165,9 @@ boost::asio::awaitable<HttpResponse> RestHandler::Handle(HttpRequest& request,
                        "method " + std::string(method) + " is not allowed here; allowed: " + allow,
                        request_id, &request);
       response.set(http::field::allow, allow);
+    } else if (auto* malformed = std::get_if<Router::MalformedPath>(&match)) {
+      response = Error(400, grpc::StatusCode::INVALID_ARGUMENT, malformed->message, request_id,
+                       &request);
     } else {
       response = Error(404, grpc::StatusCode::NOT_FOUND,
                        "no route for " + std::string(method) + " " + std::string(path), request_id,
@@ -225,9 +229,6 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
   }
   if (!query.empty()) {
     std::vector<std::string> excluded = route.path_fields;
-    if (route.body == "*") {
-      co_return bad_request("query parameters are not accepted here: the body carries every field");
-    }
     if (!route.body.empty()) excluded.push_back(route.body);
     if (auto status = BindQuery(*message, query, excluded); !status.ok()) {
       co_return bad_request(std::string(status.message()));
@@ -352,13 +353,13 @@ HttpResponse RestHandler::Preflight(const HttpRequest& request, std::string_view
                  "origin " + std::string(origin) + " is not allowed", request_id, nullptr);
   }
   auto match = routes_.router().Match("OPTIONS", path);
-  const auto* allowed = std::get_if<RouterMatch<RouteTarget>::MethodNotAllowed>(&match);
+  const auto* allowed = std::get_if<Router<const RouteTarget*>::MethodNotAllowed>(&match);
   if (allowed == nullptr) {
     return Error(404, grpc::StatusCode::NOT_FOUND, "no route for " + std::string(path),
                  request_id, &request);
   }
   std::string methods;
-  for (const auto& m : allowed->allowed) {
+  for (const auto& m : allowed->allowed_methods) {
     if (!methods.empty()) methods += ", ";
     methods += m;
   }

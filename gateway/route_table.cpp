@@ -48,9 +48,10 @@ const FieldDescriptor* FindFieldPath(const Descriptor* type, std::string_view pa
   return nullptr;
 }
 
-absl::Status AddRule(RouteTable* table, Router<RouteTarget>& router,
-                     std::vector<const RouteTarget*>& routes, const MethodDescriptor* method,
-                     const google::api::HttpRule& rule, std::size_t upstream, bool nested) {
+}  // namespace
+
+absl::Status RouteTable::AddRule(const MethodDescriptor* method, const google::api::HttpRule& rule,
+                                 std::size_t upstream, bool nested) {
   const std::string where = method->full_name();
   if (nested && rule.additional_bindings_size() > 0) {
     return absl::InvalidArgumentError(where + ": additional_bindings may not nest");
@@ -108,24 +109,17 @@ absl::Status AddRule(RouteTable* table, Router<RouteTarget>& router,
     }
     target.path_fields.push_back(variable);
   }
-  auto stored = std::make_unique<RouteTarget>(std::move(target));
-  const RouteTarget* pointer = stored.get();
-  if (auto status = router.Add(pointer->http_method, *std::move(parsed), std::move(stored));
-      !status.ok()) {
+  routes_.push_back(std::move(target));
+  const RouteTarget* stored = &routes_.back();
+  if (auto status = router_.Add(stored->http_method, *std::move(parsed), stored); !status.ok()) {
+    routes_.pop_back();
     return absl::InvalidArgumentError(where + ": " + std::string(status.message()));
   }
-  routes.push_back(pointer);
-  (void)table;
   for (const auto& binding : rule.additional_bindings()) {
-    if (auto status = AddRule(table, router, routes, method, binding, upstream, true);
-        !status.ok()) {
-      return status;
-    }
+    if (auto status = AddRule(method, binding, upstream, true); !status.ok()) return status;
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<RouteTable>> RouteTable::Build(
     const std::map<std::string, std::size_t>& services) {
@@ -144,9 +138,7 @@ absl::StatusOr<std::unique_ptr<RouteTable>> RouteTable::Build(
                                           ": streaming methods cannot have REST routes");
       }
       const auto& rule = method->options().GetExtension(google::api::http);
-      if (auto status = AddRule(table.get(), table->router_, table->routes_, method, rule,
-                                upstream, false);
-          !status.ok()) {
+      if (auto status = table->AddRule(method, rule, upstream, false); !status.ok()) {
         return status;
       }
     }

@@ -6,6 +6,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/router.hpp"
+#include "google/api/http.pb.h"
 
 namespace switchyard::gateway {
 
@@ -38,12 +40,15 @@ class RouteTable {
   static absl::StatusOr<std::unique_ptr<RouteTable>> Build(
       const std::map<std::string, std::size_t>& services);
 
-  const Router<RouteTarget>& router() const { return router_; }
-  const std::vector<const RouteTarget*>& routes() const { return routes_; }
+  const Router<const RouteTarget*>& router() const { return router_; }
+  const std::deque<RouteTarget>& routes() const { return routes_; }
 
  private:
-  Router<RouteTarget> router_;
-  std::vector<const RouteTarget*> routes_;
+  absl::Status AddRule(const google::protobuf::MethodDescriptor* method,
+                       const google::api::HttpRule& rule, std::size_t upstream, bool nested);
+
+  std::deque<RouteTarget> routes_;  // a deque keeps the router's pointers valid
+  Router<const RouteTarget*> router_;
 };
 
 // Fills a Location template's `{field.path}` parts from `message`; unknown parts stay empty.

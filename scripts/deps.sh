@@ -19,8 +19,8 @@ apt_packages=(
   libgtest-dev libgmock-dev
   # third-party .proto files (google/api, google/rpc; grpc/health)
   golang-github-gogo-googleapis-dev grpc-proto
-  # run time and tests: Redis itself, and an HTTP load generator
-  redis-server wrk
+  # run time and tests: Redis itself, an HTTP load generator, curl and python3 (contract tests)
+  redis-server wrk curl python3
 )
 
 log() { printf 'deps: %s\n' "$*"; }

@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
-# `make up`: builds the release preset and runs the stack on this machine, in the foreground.
-# Each process's output lines are prefixed with its name; Ctrl-C stops everything.
-#
-# For now the stack is redis-server plus user-service; the gateway joins it later.
+# `make up`: builds the release preset and runs the whole stack on this machine, in the
+# foreground: redis-server, user-service and the gateway as local processes. Every output line is
+# prefixed with its process's name; Ctrl-C stops everything.
 #
 # Settings (environment):
-#   SWITCHYARD_REDIS_PORT         Redis port; default: 6379, or the first free port above it
+#   SWITCHYARD_HTTP_PORT          gateway HTTP port; default 8080
 #   SWITCHYARD_USER_SERVICE_PORT  user-service gRPC port; default 50051
-#   SWITCHYARD_SKIP_BUILD=1       run what is in build/release without rebuilding
+#   SWITCHYARD_REDIS_PORT         Redis port; default 6379, or the first free port above it
+#   SWITCHYARD_RUN_DIR            state directory; default .run (Redis AOF, the Redis password)
+#   SWITCHYARD_BUILD_DIR          where the binaries are; default build/release
+#   SWITCHYARD_SKIP_BUILD=1       run what is in the build directory without rebuilding
 #
-# State lives in .run/ (gitignored): Redis keeps its append-only file in .run/redis, so users
-# survive a restart. `make clean` removes it.
+# Redis always requires a password: one is generated into $SWITCHYARD_RUN_DIR/redis.password on
+# first use and handed to the services through REDIS_PASSWORD (never on a command line).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
-run_dir="$repo/.run"
-user_service_bin="$repo/build/release/user-service/user-service"
+run_dir="${SWITCHYARD_RUN_DIR:-$repo/.run}"
+build_dir="${SWITCHYARD_BUILD_DIR:-$repo/build/release}"
+http_port="${SWITCHYARD_HTTP_PORT:-8080}"
 grpc_port="${SWITCHYARD_USER_SERVICE_PORT:-50051}"
 redis_port="${SWITCHYARD_REDIS_PORT:-}"
+user_service_bin="$build_dir/user-service/user-service"
+gateway_bin="$build_dir/gateway/gateway"
 
 die() {
   echo "up: error: $*" >&2
@@ -39,13 +44,17 @@ prefix() {
 # --- build and preflight ----------------------------------------------------------------------
 
 if [[ "${SWITCHYARD_SKIP_BUILD:-}" != 1 ]]; then
-  cmake --preset release >/dev/null
+  cmake --preset release -DSWITCHYARD_WERROR=OFF >/dev/null
   cmake --build --preset release
 fi
-[[ -x "$user_service_bin" ]] ||
-  die "missing ${user_service_bin#"$repo"/}; build it with 'make release'"
+for bin in "$user_service_bin" "$gateway_bin"; do
+  [[ -x "$bin" ]] || die "missing ${bin#"$repo"/}; build it with 'make release'"
+done
 command -v redis-server >/dev/null || die "redis-server not found; run 'make deps'"
+command -v curl >/dev/null || die "curl not found; run 'make deps'"
 
+port_taken "$http_port" &&
+  die "port $http_port (gateway HTTP) is taken; free it or set SWITCHYARD_HTTP_PORT"
 port_taken "$grpc_port" &&
   die "port $grpc_port (user-service gRPC) is taken; free it or set SWITCHYARD_USER_SERVICE_PORT"
 if [[ -n "$redis_port" ]]; then
@@ -60,6 +69,13 @@ else
   [[ -n "$redis_port" ]] || die "no free port for Redis in 6379-6479; set SWITCHYARD_REDIS_PORT"
 fi
 
+mkdir -p "$run_dir/redis"
+password_file="$run_dir/redis.password"
+if [[ ! -s "$password_file" ]]; then
+  (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$password_file")
+fi
+redis_password="$(cat "$password_file")"
+
 # --- run --------------------------------------------------------------------------------------
 
 pids=()
@@ -67,37 +83,62 @@ stop_all() {
   trap - INT TERM EXIT
   if ((${#pids[@]})); then
     echo "up: stopping"
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
+    # The gateway first, so it drains before its upstreams go away.
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+      kill -TERM "${pids[i]}" 2>/dev/null || true
+      wait "${pids[i]}" 2>/dev/null || true
+    done
   fi
 }
 trap 'stop_all; exit 0' INT TERM
 trap stop_all EXIT
 
-mkdir -p "$run_dir/redis"
-redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$run_dir/redis" \
-  --appendonly yes --save '' --logfile '' > >(prefix redis) 2>&1 &
+# The password reaches redis-server through its config on stdin, not its command line.
+printf 'requirepass %s\n' "$redis_password" |
+  redis-server - --bind 127.0.0.1 --port "$redis_port" --dir "$run_dir/redis" \
+    --appendonly yes --save '' --logfile '' > >(prefix redis) 2>&1 &
 pids+=("$!")
 
-# Bounded wait until Redis answers, so user-service starts against a live store.
-for _ in $(seq 50); do
+for _ in $(seq 100); do
   port_taken "$redis_port" && break
   kill -0 "${pids[0]}" 2>/dev/null || die "redis-server exited during startup (see [redis] lines)"
-  sleep 0.1
+  sleep 0.05
 done
 port_taken "$redis_port" || die "redis-server did not listen on $redis_port within 5 s"
 
-# REDIS_ADDR and GRPC_LISTEN are the names user-service/main.cpp reads today; the SWITCHYARD_
-# spelling is the agreed one. Both are set until the code settles on one.
-SWITCHYARD_REDIS_ADDR="127.0.0.1:$redis_port" REDIS_ADDR="127.0.0.1:$redis_port" \
-  SWITCHYARD_GRPC_LISTEN="127.0.0.1:$grpc_port" GRPC_LISTEN="127.0.0.1:$grpc_port" \
+REDIS_ADDR="127.0.0.1:$redis_port" REDIS_PASSWORD="$redis_password" \
+  GRPC_LISTEN="127.0.0.1:$grpc_port" \
   "$user_service_bin" > >(prefix user-service) 2>&1 &
 pids+=("$!")
 
-echo "up: redis on 127.0.0.1:$redis_port, user-service gRPC on 127.0.0.1:$grpc_port; Ctrl-C stops"
-echo "up: try: grpcurl -plaintext 127.0.0.1:$grpc_port list"
+HTTP_LISTEN="127.0.0.1:$http_port" USER_SERVICE_ADDR="127.0.0.1:$grpc_port" \
+  "$gateway_bin" > >(prefix gateway) 2>&1 &
+pids+=("$!")
 
-# When either process ends on its own, stop the other and report it.
+# Ready when the gateway says every upstream is SERVING (bounded: 30 s).
+ready=0
+for _ in $(seq 300); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$http_port/health/ready" 2>/dev/null; then
+    ready=1
+    break
+  fi
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || die "a process exited during startup (see its lines above)"
+  done
+  sleep 0.1
+done
+((ready)) || die "the stack did not become ready within 30 s (see the lines above)"
+
+cat <<MSG
+up: ready at http://127.0.0.1:$http_port  (Ctrl-C stops everything)
+up: try:
+  curl -s -X POST http://127.0.0.1:$http_port/api/users -H 'Content-Type: application/json' \\
+       -d '{"name":"Ada","email":"ada@example.com"}'
+  curl -s http://127.0.0.1:$http_port/api/users
+  grpcurl -plaintext 127.0.0.1:$grpc_port list
+MSG
+
+# When any process ends on its own, stop the others and report it.
 status=0
 wait -n "${pids[@]}" || status=$?
 echo "up: a process exited (status $status); stopping the rest" >&2

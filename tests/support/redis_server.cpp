@@ -258,4 +258,12 @@ bool WaitFor(std::function<bool()> pred, std::chrono::milliseconds timeout) {
   return pred();
 }
 
+void RedisServer::Pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void RedisServer::Resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 }  // namespace switchyard::testing

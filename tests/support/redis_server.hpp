@@ -34,6 +34,9 @@ class RedisServer {
   void Start();
   // SIGKILL and reap: a crash, no shutdown work.
   void Kill();
+  // SIGSTOP / SIGCONT: a hung server whose connections stay open but never answer.
+  void Pause();
+  void Resume();
 
  private:
   // Spawns and waits for PING; false (with `error` set) if it exits or does not answer in time.

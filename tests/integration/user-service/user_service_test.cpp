@@ -235,6 +235,42 @@ TEST_F(UserServiceTest, RedisDownGivesUnavailableThenRecovers) {
   EXPECT_TRUE(Create("Bob", "bob@example.com").ok());
 }
 
+TEST_F(UserServiceTest, ClientDeadlineAbandonsRedisWorkAndServiceRecovers) {
+  v1::User ada;
+  ASSERT_TRUE(Create("Ada", "ada@example.com", &ada).ok());
+  redis_.Pause();  // Redis hangs: the call's command is sent but never answered
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 200ms);
+  v1::GetUserRequest request;
+  request.set_id(ada.id());
+  v1::GetUserResponse response;
+  const auto started = std::chrono::steady_clock::now();
+  const grpc::Status status = stub_->GetUser(&context, request, &response);
+  const auto took = std::chrono::steady_clock::now() - started;
+  redis_.Resume();
+  EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED);
+  // The client's deadline, well before the 1 s Redis command timeout.
+  EXPECT_LT(took, 900ms);
+  // The handler gave up at the deadline too: its access line shows DEADLINE_EXCEEDED (4) or
+  // CANCELLED (1), whichever reached it first, not a Redis timeout much later.
+  std::string line;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        const std::string log = ReadLog();
+        const auto at = log.find("\"method\":\"GetUser\"");
+        if (at == std::string::npos) return false;
+        line = log.substr(at, log.find('\n', at) - at);
+        return true;
+      },
+      5s));
+  EXPECT_TRUE(line.find("\"code\":4,") != std::string::npos ||
+              line.find("\"code\":1,") != std::string::npos)
+      << line;
+  v1::User got;
+  EXPECT_TRUE(testing::WaitFor([&] { return Get(ada.id(), &got).ok(); }, 10s));
+  EXPECT_EQ(got.id(), ada.id());
+}
+
 TEST_F(UserServiceTest, RequestIdFromMetadataAppearsInTheCallsLogLine) {
   ASSERT_TRUE(Create("Ada", "ada@example.com", nullptr, "trace-me-42").ok());
   // The access line is written before the answer is sent, so it is in the file now.

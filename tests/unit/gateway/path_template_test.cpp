@@ -11,7 +11,6 @@
 namespace switchyard::gateway {
 namespace {
 
-using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 
 PathTemplate MustParse(std::string_view text) {
@@ -188,7 +187,7 @@ INSTANTIATE_TEST_SUITE_P(
         MatchCase{"MalformedEscapeDoesNotMatch", "/v1/users/{id}", "/v1/users/%zz", false, {}},
         MatchCase{"TruncatedEscapeDoesNotMatch", "/v1/users/{id}", "/v1/users/a%4", false, {}},
         MatchCase{"MalformedEscapeInLiteralDoesNotMatch", "/v1/{id}", "/v%1/x", false, {}}),
-    [](const ::testing::TestParamInfo<MatchCase>& info) { return info.param.name; });
+    [](const ::testing::TestParamInfo<MatchCase>& case_info) { return case_info.param.name; });
 
 TEST(PathTemplateTest, FailedMatchLeavesBindingsUntouched) {
   const PathTemplate path_template = MustParse("/v1/{a}/{b}/x");
@@ -268,16 +267,16 @@ struct DecodeCase {
   std::optional<std::string> out;
 };
 
-class PercentDecodeTest : public ::testing::TestWithParam<DecodeCase> {};
+class PercentDecodeTableTest : public ::testing::TestWithParam<DecodeCase> {};
 
-TEST_P(PercentDecodeTest, DecodesPerMode) {
+TEST_P(PercentDecodeTableTest, DecodesPerMode) {
   const DecodeCase& c = GetParam();
   EXPECT_EQ(PercentDecode(c.in, c.mode), c.out);
   EXPECT_EQ(IsValidPercentEncoding(c.in), c.out.has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Table, PercentDecodeTest,
+    Table, PercentDecodeTableTest,
     ::testing::Values(
         DecodeCase{"", PercentDecodeMode::kAll, ""},
         DecodeCase{"plain", PercentDecodeMode::kAll, "plain"},

@@ -83,21 +83,35 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(RouterTest, TrieAgreesWithExhaustiveSpecificityOrder) {
   // Random templates over a tiny alphabet collide a lot; the router's pick must be the template
   // PathTemplate::Match accepts and CompareSpecificity ranks highest.
-  std::mt19937 random(20240102);
-  const std::vector<std::string> segment_kinds = {"a", "b", "*", "{v}", "{w=a/*}"};
+  std::mt19937 rng(20240102);
+  // Variables get a per-position name so that no template binds a field twice.
+  auto segment = [&](int position) -> std::string {
+    switch (std::uniform_int_distribution<int>(0, 4)(rng)) {
+      case 0:
+        return "a";
+      case 1:
+        return "b";
+      case 2:
+        return "*";
+      case 3:
+        return "{v" + std::to_string(position) + "}";
+      default:
+        return "{w" + std::to_string(position) + "=a/*}";
+    }
+  };
   const std::vector<std::string> verbs = {"", "", ":x"};
   const std::vector<std::string> methods = {"GET", "POST"};
   auto pick = [&](const std::vector<std::string>& from) {
-    return from[std::uniform_int_distribution<std::size_t>(0, from.size() - 1)(random)];
+    return from[std::uniform_int_distribution<std::size_t>(0, from.size() - 1)(rng)];
   };
   for (int round = 0; round < 50; ++round) {
     StringRouter router;
     std::vector<std::pair<std::string, PathTemplate>> added;
     for (int i = 0; i < 12; ++i) {
       std::string text;
-      const int length = std::uniform_int_distribution<int>(0, 3)(random);
-      for (int s = 0; s < length; ++s) text += "/" + pick(segment_kinds);
-      if (length == 0 || random() % 4 == 0) text += "/**";
+      const int length = std::uniform_int_distribution<int>(0, 3)(rng);
+      for (int s = 0; s < length; ++s) text += "/" + segment(s);
+      if (length == 0 || rng() % 4 == 0) text += "/**";
       text += pick(verbs);
       const std::string method = pick(methods);
       absl::StatusOr<PathTemplate> parsed = PathTemplate::Parse(text);
@@ -108,10 +122,10 @@ TEST(RouterTest, TrieAgreesWithExhaustiveSpecificityOrder) {
     }
     for (int p = 0; p < 40; ++p) {
       std::string path;
-      const int length = std::uniform_int_distribution<int>(0, 5)(random);
+      const int length = std::uniform_int_distribution<int>(0, 5)(rng);
       for (int s = 0; s < length; ++s) path += "/" + pick({"a", "b", "c"});
       if (path.empty()) path = "/";
-      if (random() % 3 == 0 && path != "/") path += ":x";
+      if (rng() % 3 == 0 && path != "/") path += ":x";
       for (const std::string& method : methods) {
         const PathTemplate* best = nullptr;
         bool any_method = false;
