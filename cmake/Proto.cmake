@@ -18,6 +18,7 @@ function(switchyard_proto_sources out_var root)
   set(gen_dir "${CMAKE_BINARY_DIR}/gen")
   file(MAKE_DIRECTORY "${gen_dir}")
   set(include_args
+    -I "${root}"
     -I "${PROJECT_SOURCE_DIR}/proto"
     -I "${SWITCHYARD_GOOGLEAPIS_DIR}"
     -I "${SWITCHYARD_GRPC_PROTO_DIR}"

@@ -13,7 +13,8 @@ ConfigReader::ConfigReader(int argc, const char* const* argv) {
       continue;
     }
     if (arg.substr(0, 2) != "--" || arg.size() == 2) {
-      errors_.push_back("unexpected argument '" + std::string(arg) + "' (flags look like --name=value)");
+      errors_.push_back("unexpected argument '" + std::string(arg) +
+                        "' (flags look like --name=value)");
       continue;
     }
     arg.remove_prefix(2);
@@ -59,8 +60,7 @@ const std::string* ConfigReader::Lookup(std::string_view env_name) {
 std::string ConfigReader::String(std::string_view env_name, std::string_view default_value,
                                  std::string_view help) {
   usage_lines_.push_back("  --" + FlagName(env_name) + " (env " + std::string(env_name) +
-                         ", default \"" + std::string(default_value) + "\"): " +
-                         std::string(help));
+                         ", default \"" + std::string(default_value) + "\"): " + std::string(help));
   const std::string* raw = Lookup(env_name);
   return raw ? *raw : std::string(default_value);
 }
@@ -68,9 +68,8 @@ std::string ConfigReader::String(std::string_view env_name, std::string_view def
 std::int64_t ConfigReader::Int(std::string_view env_name, std::int64_t default_value,
                                std::int64_t min, std::int64_t max, std::string_view help) {
   usage_lines_.push_back("  --" + FlagName(env_name) + " (env " + std::string(env_name) +
-                         ", default " + std::to_string(default_value) + ", " +
-                         std::to_string(min) + ".." + std::to_string(max) +
-                         "): " + std::string(help));
+                         ", default " + std::to_string(default_value) + ", " + std::to_string(min) +
+                         ".." + std::to_string(max) + "): " + std::string(help));
   const std::string* raw = Lookup(env_name);
   if (!raw) return default_value;
   std::int64_t value = 0;
@@ -78,8 +77,7 @@ std::int64_t ConfigReader::Int(std::string_view env_name, std::int64_t default_v
   const auto [ptr, ec] = std::from_chars(raw->data(), end, value);
   if (ec != std::errc() || ptr != end || value < min || value > max) {
     errors_.push_back(std::string(env_name) + ": expected a whole number from " +
-                      std::to_string(min) + " to " + std::to_string(max) + ", got '" + *raw +
-                      "'");
+                      std::to_string(min) + " to " + std::to_string(max) + ", got '" + *raw + "'");
     return default_value;
   }
   return value;
@@ -121,7 +119,8 @@ bool SplitHostPort(std::string_view address, std::string& host, int& port) {
     port_part = address.substr(colon + 1);
   }
   int value = 0;
-  const auto [ptr, ec] = std::from_chars(port_part.data(), port_part.data() + port_part.size(), value);
+  const auto [ptr, ec] =
+      std::from_chars(port_part.data(), port_part.data() + port_part.size(), value);
   if (host_part.empty() || ec != std::errc() || ptr != port_part.data() + port_part.size() ||
       value < 0 || value > 65535) {
     return false;

@@ -25,8 +25,7 @@ class ConfigReader {
   std::int64_t Int(std::string_view env_name, std::int64_t default_value, std::int64_t min,
                    std::int64_t max, std::string_view help);
   std::chrono::milliseconds Millis(std::string_view env_name, std::int64_t default_ms,
-                                   std::int64_t min_ms, std::int64_t max_ms,
-                                   std::string_view help);
+                                   std::int64_t min_ms, std::int64_t max_ms, std::string_view help);
 
   // Adds an error for every flag that no setting asked for. Call after reading all settings.
   void RejectUnknownFlags();

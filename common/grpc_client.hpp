@@ -2,14 +2,14 @@
 
 // Unary gRPC client calls as coroutines on the CompletionQueue API.
 
-#include <grpcpp/client_context.h>
-#include <grpcpp/completion_queue.h>
-#include <grpcpp/support/status.h>
+#include <chrono>
+#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <chrono>
-#include <string_view>
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/support/status.h>
 
 #include "common/grpc_runtime.hpp"
 
@@ -32,9 +32,8 @@ boost::asio::awaitable<grpc::Status> CallUnary(grpc::CompletionQueue& cq,
   auto reader = prepare(&cq);
   reader->StartCall();
   grpc::Status status;
-  co_await AsyncCqOperation(
-      [&](void* tag) { reader->Finish(&response, &status, tag); },
-      [&context] { context.TryCancel(); }, boost::asio::use_awaitable);
+  co_await AsyncCqOperation([&](void* tag) { reader->Finish(&response, &status, tag); },
+                            [&context] { context.TryCancel(); }, boost::asio::use_awaitable);
   co_return status;
 }
 

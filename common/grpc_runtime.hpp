@@ -8,21 +8,21 @@
 // coroutine's continuation to its io_context, so coroutine code never runs on a gRPC thread and
 // never needs a lock.
 
-#include <grpcpp/completion_queue.h>
-#include <grpcpp/server_builder.h>
-
 #include <atomic>
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <cstddef>
-#include <memory>
-#include <thread>
-#include <utility>
-#include <vector>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/server_builder.h>
 
 namespace switchyard::rpc {
 

@@ -7,21 +7,21 @@
 // io_context. When the client cancels the call or its deadline passes, the coroutine is cancelled
 // (terminal Asio cancellation), so any Redis or gRPC operation it awaits ends at once.
 
-#include <grpcpp/server_context.h>
-#include <grpcpp/support/async_unary_call.h>
-
 #include <atomic>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/post.hpp>
 #include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/async_unary_call.h>
 
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
@@ -57,8 +57,8 @@ class UnaryRpc {
                                           grpc::ServerAsyncResponseWriter<Response>*,
                                           grpc::CompletionQueue*, grpc::ServerCompletionQueue*,
                                           void*);
-  using Handler = std::function<boost::asio::awaitable<grpc::Status>(RpcContext&, const Request&,
-                                                                     Response&)>;
+  using Handler =
+      std::function<boost::asio::awaitable<grpc::Status>(RpcContext&, const Request&, Response&)>;
 
   // Starts serving `method` on every shard of `runtime`. Call after the server has started. The
   // service, runtime and logger must outlive the server's shutdown.
@@ -128,8 +128,9 @@ class UnaryRpc {
     }
 
     boost::asio::awaitable<grpc::Status> Invoke() {
-      RpcContext rpc{context_,       method_->name,     RequestIdFrom(context_),
-                     SteadyDeadline(context_), *method_->logger, shard_.index};
+      RpcContext rpc{
+          context_,         method_->name, RequestIdFrom(context_), SteadyDeadline(context_),
+          *method_->logger, shard_.index};
       // A call without a usable id still gets one, so its log lines can be told apart.
       if (rpc.request_id.empty()) rpc.request_id = NewUuidV4();
       request_id_ = rpc.request_id;
@@ -139,13 +140,13 @@ class UnaryRpc {
         if (e.code() == boost::asio::error::operation_aborted) {
           co_return grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
         }
-        method_->logger->Error("handler failed",
-                               {{"method", method_->name}, {"error", e.what()},
-                                {"request_id", request_id_}});
+        method_->logger->Error(
+            "handler failed",
+            {{"method", method_->name}, {"error", e.what()}, {"request_id", request_id_}});
       } catch (const std::exception& e) {
-        method_->logger->Error("handler failed",
-                               {{"method", method_->name}, {"error", e.what()},
-                                {"request_id", request_id_}});
+        method_->logger->Error(
+            "handler failed",
+            {{"method", method_->name}, {"error", e.what()}, {"request_id", request_id_}});
       }
       co_return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
     }

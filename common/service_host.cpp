@@ -26,9 +26,9 @@ absl::Status ServiceHost::Start() {
   }
   SetServing(false);
   runtime_.Start();
-  logger_.Info("grpc server listening",
-               {{"address", options_.listen_address}, {"port", port_},
-                {"shards", static_cast<std::int64_t>(options_.shards)}});
+  logger_.Info("grpc server listening", {{"address", options_.listen_address},
+                                         {"port", port_},
+                                         {"shards", static_cast<std::int64_t>(options_.shards)}});
   return absl::OkStatus();
 }
 
@@ -55,9 +55,9 @@ void ServiceHost::Shutdown() {
     SetServing(false);
     const auto started = std::chrono::steady_clock::now();
     server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);
-    const auto took = std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - started)
-                          .count();
+    const auto took =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
     logger_.Info("grpc server stopped", {{"drain_ms", took}});
   }
   for (auto& hook : stop_hooks_) hook();

@@ -10,9 +10,6 @@
 //   host.WaitForSignal();
 //   host.Shutdown();
 
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -20,6 +17,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
 #include "common/stop_signal.hpp"

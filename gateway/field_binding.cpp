@@ -103,8 +103,8 @@ absl::Status Resolve(const Descriptor& descriptor, std::string_view field_path,
       return absl::InvalidArgumentError("invalid field path " + Quote(field_path) + ": " +
                                         Quote(prefix) + " is a repeated field");
     }
-    current = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? field->message_type()
-                                                                     : nullptr;
+    current =
+        field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? field->message_type() : nullptr;
     begin = dot + 1;
   }
 }
@@ -112,9 +112,8 @@ absl::Status Resolve(const Descriptor& descriptor, std::string_view field_path,
 // --- Scalars -----------------------------------------------------------------------------------
 
 // A converted scalar; enums are held as their number (int32_t), string and bytes as std::string.
-using Scalar =
-    std::variant<std::int32_t, std::int64_t, std::uint32_t, std::uint64_t, float, double, bool,
-                 std::string>;
+using Scalar = std::variant<std::int32_t, std::int64_t, std::uint32_t, std::uint64_t, float, double,
+                            bool, std::string>;
 
 // "an int32", "a uint64": for "... is not <this>".
 std::string_view TypeWithArticle(FieldDescriptor::Type type) {
@@ -270,8 +269,8 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
   return out;
 }
 
-absl::Status ParseScalar(const FieldDescriptor& field, std::string_view name,
-                         std::string_view text, Scalar& out) {
+absl::Status ParseScalar(const FieldDescriptor& field, std::string_view name, std::string_view text,
+                         Scalar& out) {
   auto integer = [&]<typename Int>(Int value) -> absl::Status {
     switch (ParseInteger(text, value)) {
       case NumberError::kNone:
@@ -319,7 +318,8 @@ absl::Status ParseScalar(const FieldDescriptor& field, std::string_view name,
       }
       return InvalidValue(name, Quote(text) + " is not a bool (true or false)");
     case FieldDescriptor::CPPTYPE_ENUM: {
-      if (const EnumValueDescriptor* value = field.enum_type()->FindValueByName(std::string(text))) {
+      if (const EnumValueDescriptor* value =
+              field.enum_type()->FindValueByName(std::string(text))) {
         out = value->number();
         return absl::OkStatus();
       }
@@ -331,8 +331,8 @@ absl::Status ParseScalar(const FieldDescriptor& field, std::string_view name,
         out = number;
         return absl::OkStatus();
       }
-      return InvalidValue(name,
-                          Quote(text) + " is not a value of enum " + field.enum_type()->full_name());
+      return InvalidValue(
+          name, Quote(text) + " is not a value of enum " + field.enum_type()->full_name());
     }
     case FieldDescriptor::CPPTYPE_STRING:
       if (field.type() == FieldDescriptor::TYPE_BYTES) {
@@ -356,12 +356,14 @@ void WriteScalar(Message& message, const FieldDescriptor& field, Scalar value) {
   switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32: {
       const auto v = std::get<std::int32_t>(value);
-      repeated ? reflection.AddInt32(&message, &field, v) : reflection.SetInt32(&message, &field, v);
+      repeated ? reflection.AddInt32(&message, &field, v)
+               : reflection.SetInt32(&message, &field, v);
       break;
     }
     case FieldDescriptor::CPPTYPE_INT64: {
       const auto v = std::get<std::int64_t>(value);
-      repeated ? reflection.AddInt64(&message, &field, v) : reflection.SetInt64(&message, &field, v);
+      repeated ? reflection.AddInt64(&message, &field, v)
+               : reflection.SetInt64(&message, &field, v);
       break;
     }
     case FieldDescriptor::CPPTYPE_UINT32: {
@@ -378,7 +380,8 @@ void WriteScalar(Message& message, const FieldDescriptor& field, Scalar value) {
     }
     case FieldDescriptor::CPPTYPE_FLOAT: {
       const auto v = std::get<float>(value);
-      repeated ? reflection.AddFloat(&message, &field, v) : reflection.SetFloat(&message, &field, v);
+      repeated ? reflection.AddFloat(&message, &field, v)
+               : reflection.SetFloat(&message, &field, v);
       break;
     }
     case FieldDescriptor::CPPTYPE_DOUBLE: {
@@ -470,8 +473,8 @@ bool ReadFraction(std::string_view text, std::size_t& pos, std::int32_t& nanos) 
 // RFC 3339: 2024-01-02T03:04:05[.123456789](Z|+01:00|-01:00), 'T' and 'Z' in either case.
 absl::Status ParseTimestamp(std::string_view name, std::string_view text, SecondsNanos& out) {
   auto syntax_error = [&] {
-    return InvalidValue(name, Quote(text) +
-                                  " is not an RFC 3339 timestamp (e.g. 2024-01-02T03:04:05.5Z)");
+    return InvalidValue(
+        name, Quote(text) + " is not an RFC 3339 timestamp (e.g. 2024-01-02T03:04:05.5Z)");
   };
   std::size_t pos = 0;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
@@ -504,8 +507,9 @@ absl::Status ParseTimestamp(std::string_view name, std::string_view text, Second
   const std::int64_t days = std::chrono::sys_days(date).time_since_epoch().count();
   out.seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   if (out.seconds < kMinTimestampSeconds || out.seconds > kMaxTimestampSeconds) {
-    return InvalidValue(name, Quote(text) + " is outside the range of a timestamp "
-                                            "(0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z)");
+    return InvalidValue(name, Quote(text) +
+                                  " is outside the range of a timestamp "
+                                  "(0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z)");
   }
   return absl::OkStatus();
 }
@@ -580,9 +584,9 @@ absl::Status ParseFieldMask(std::string_view name, std::string_view text,
 // A leaf value converted from text, before anything in the message changes.
 struct ParsedLeaf {
   LeafKind kind = LeafKind::kScalar;
-  Scalar scalar;                    // kScalar, kWrapper
-  SecondsNanos time;                // kTimestamp, kDuration
-  std::vector<std::string> paths;   // kFieldMask
+  Scalar scalar;                   // kScalar, kWrapper
+  SecondsNanos time;               // kTimestamp, kDuration
+  std::vector<std::string> paths;  // kFieldMask
 };
 
 absl::Status ParseLeaf(const FieldDescriptor& field, std::string_view name, std::string_view text,
@@ -609,7 +613,8 @@ absl::Status ParseLeaf(const FieldDescriptor& field, std::string_view name, std:
   const Descriptor& type = *field.message_type();
   std::string hint;
   if (type.field_count() > 0) {
-    hint = ": set its fields instead, e.g. " + Quote(std::string(name) + "." + type.field(0)->name());
+    hint =
+        ": set its fields instead, e.g. " + Quote(std::string(name) + "." + type.field(0)->name());
   }
   return absl::InvalidArgumentError("field " + Quote(name) + " is a message (" + type.full_name() +
                                     ") and cannot be set from text" + hint);
@@ -781,13 +786,13 @@ absl::Status BindQuery(Message& message, std::string_view query,
     }
     for (const std::string& path : excluded) {
       if (canonical == path || StartsWithPath(canonical, path) || StartsWithPath(path, canonical)) {
-        return absl::InvalidArgumentError("query parameter " + Quote(key) + " conflicts with field " +
-                                          Quote(path) + ", bound from the path or the body");
+        return absl::InvalidArgumentError("query parameter " + Quote(key) +
+                                          " conflicts with field " + Quote(path) +
+                                          ", bound from the path or the body");
       }
     }
     if (!fields.back()->is_repeated()) {
-      if (std::find(singular_seen.begin(), singular_seen.end(), canonical) !=
-          singular_seen.end()) {
+      if (std::find(singular_seen.begin(), singular_seen.end(), canonical) != singular_seen.end()) {
         return absl::InvalidArgumentError("query parameter " + Quote(key) +
                                           " is given more than once but is not repeated");
       }

@@ -12,18 +12,17 @@
 #include <utility>
 #include <vector>
 
-#include <google/protobuf/descriptor.h>
-#include <google/protobuf/message.h>
-
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 
 namespace switchyard::gateway {
 
 // Resolves a dotted field path ("nested.inner.id") against `descriptor`: each segment is a field's
 // proto name or its json_name ("pageSize"); every segment but the last must be a singular message
-// field (not repeated, not a map). Returns the fields from outermost to leaf. The gateway uses it at
-// start-up to check the fields named by templates, `body` and `response_body`.
+// field (not repeated, not a map). Returns the fields from outermost to leaf. The gateway uses it
+// at start-up to check the fields named by templates, `body` and `response_body`.
 absl::StatusOr<std::vector<const google::protobuf::FieldDescriptor*>> ResolveFieldPath(
     const google::protobuf::Descriptor& descriptor, std::string_view field_path);
 
@@ -40,8 +39,9 @@ std::string CanonicalFieldPath(std::span<const google::protobuf::FieldDescriptor
 //     declared one for a closed enum).
 //   - google.protobuf.Timestamp: RFC 3339 ("2024-01-02T03:04:05.123Z", "...+01:00");
 //     Duration: seconds with up to 9 decimals and an "s" ("1.5s", "-3s"); the wrappers
-//     (Int32Value, StringValue, BoolValue, ...): their value's text form; FieldMask: comma-separated
-//     paths, lowerCamelCase segments converted to snake_case ("user.displayName,email").
+//     (Int32Value, StringValue, BoolValue, ...): their value's text form; FieldMask:
+//     comma-separated paths, lowerCamelCase segments converted to snake_case
+//     ("user.displayName,email").
 //   - In Timestamp offsets and base64 a ' ' is read as '+': an unencoded '+' in a query string
 //     arrives as a space, and a space is never valid there.
 // A repeated field gets one more element per call. Errors: unknown field, a path through a repeated

@@ -11,7 +11,7 @@ GatewayApp::~GatewayApp() { Shutdown(); }
 
 absl::Status GatewayApp::Start() {
   std::map<std::string, std::size_t> upstream_index;  // address -> index
-  std::map<std::string, std::size_t> services;         // service -> upstream index
+  std::map<std::string, std::size_t> services;        // service -> upstream index
   std::vector<std::pair<std::string, std::size_t>> health_targets;
   for (const auto& [service, address] : config_.services) {
     auto [it, added] = upstream_index.emplace(address, upstreams_.size());
@@ -45,9 +45,9 @@ absl::Status GatewayApp::Start() {
       logger_);
   if (auto status = server_->Start(); !status.ok()) return status;
   for (const RouteTarget& route : routes_->routes()) {
-    logger_.Debug("route", {{"method", route.http_method},
-                            {"path", route.path_template},
-                            {"grpc", route.grpc_path}});
+    logger_.Debug(
+        "route",
+        {{"method", route.http_method}, {"path", route.path_template}, {"grpc", route.grpc_path}});
   }
   logger_.Info("gateway ready", {{"routes", static_cast<std::int64_t>(routes_->routes().size())},
                                  {"upstreams", static_cast<std::int64_t>(upstreams_.size())}});

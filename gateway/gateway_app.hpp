@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
 #include "common/stop_signal.hpp"

@@ -2,12 +2,12 @@
 
 // Small, pure mappings between HTTP and gRPC used by the gateway.
 
-#include <grpcpp/support/status.h>
-
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <grpcpp/support/status.h>
 
 namespace switchyard::gateway {
 

@@ -1,5 +1,8 @@
 #include "gateway/http_server.hpp"
 
+#include <condition_variable>
+#include <future>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,8 +15,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <condition_variable>
-#include <future>
 
 #include "common/config.hpp"
 
@@ -187,17 +188,19 @@ asio::awaitable<void> HttpServer::RunSession(tcp::socket socket, std::size_t sha
     parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
     parser.body_limit(options_.body_limit);
     stream.expires_after(options_.header_timeout);
-    auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    auto [header_ec, header_bytes] =
+        co_await http::async_read_header(stream, buffer, parser, kTuple);
     if (header_ec == http::error::header_limit) {
-      co_await reject(431, "request headers are larger than " +
-                               std::to_string(options_.header_limit) + " bytes",
-                      nullptr);
+      co_await reject(
+          431,
+          "request headers are larger than " + std::to_string(options_.header_limit) + " bytes",
+          nullptr);
       break;
     }
     if (header_ec == http::error::body_limit) {  // Content-Length alone is over the limit
-      co_await reject(413, "request body is larger than " + std::to_string(options_.body_limit) +
-                               " bytes",
-                      nullptr);
+      co_await reject(
+          413, "request body is larger than " + std::to_string(options_.body_limit) + " bytes",
+          nullptr);
       break;
     }
     if (header_ec == beast::error::timeout || header_ec == http::error::end_of_stream ||
@@ -211,9 +214,9 @@ asio::awaitable<void> HttpServer::RunSession(tcp::socket socket, std::size_t sha
     }
     const auto& header = parser.get();
     if (const auto length = parser.content_length(); length && *length > options_.body_limit) {
-      co_await reject(413, "request body is larger than " + std::to_string(options_.body_limit) +
-                               " bytes",
-                      nullptr);
+      co_await reject(
+          413, "request body is larger than " + std::to_string(options_.body_limit) + " bytes",
+          nullptr);
       break;
     }
     if (beast::iequals(header[http::field::expect], "100-continue")) {
@@ -225,9 +228,9 @@ asio::awaitable<void> HttpServer::RunSession(tcp::socket socket, std::size_t sha
     stream.expires_after(options_.body_timeout);
     auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kTuple);
     if (body_ec == http::error::body_limit) {
-      co_await reject(413, "request body is larger than " + std::to_string(options_.body_limit) +
-                               " bytes",
-                      nullptr);
+      co_await reject(
+          413, "request body is larger than " + std::to_string(options_.body_limit) + " bytes",
+          nullptr);
       break;
     }
     if (body_ec) {

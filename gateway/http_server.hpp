@@ -5,10 +5,6 @@
 // and body size, header-read and idle timeouts). Requests go to one handler coroutine.
 
 #include <atomic>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -19,6 +15,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
 
@@ -28,18 +29,18 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
 struct HttpServerOptions {
-  std::string listen_address = "0.0.0.0:8080";  // port 0 picks a free one (tests)
-  std::size_t body_limit = 1024 * 1024;         // 413 past it, before reading it all
-  std::size_t header_limit = 16 * 1024;         // 431 past it
+  std::string listen_address = "0.0.0.0:8080";      // port 0 picks a free one (tests)
+  std::size_t body_limit = 1024 * 1024;             // 413 past it, before reading it all
+  std::size_t header_limit = 16 * 1024;             // 431 past it
   std::chrono::milliseconds header_timeout{10000};  // from a request's first byte to its body
   std::chrono::milliseconds body_timeout{30000};
-  std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
+  std::chrono::milliseconds idle_timeout{60000};  // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30000};
 };
 
 struct RequestInfo {
-  std::string peer;        // client address, for X-Forwarded-For
-  std::size_t shard = 0;   // runtime shard running the handler
+  std::string peer;       // client address, for X-Forwarded-For
+  std::size_t shard = 0;  // runtime shard running the handler
 };
 
 using HttpHandler =

@@ -62,15 +62,16 @@ int main(int argc, char** argv) {
       config.Int("MAX_BODY_BYTES", 1048576, 1, 64 * 1048576, "largest request body (413)"));
   app.http.header_limit = static_cast<std::size_t>(
       config.Int("MAX_HEADER_BYTES", 16384, 1024, 1048576, "largest request header block (431)"));
-  app.http.header_timeout = config.Millis("HEADER_TIMEOUT_MS", 10000, 1, 600000,
-                                          "time to receive a request's headers");
+  app.http.header_timeout =
+      config.Millis("HEADER_TIMEOUT_MS", 10000, 1, 600000, "time to receive a request's headers");
   app.http.idle_timeout =
       config.Millis("IDLE_TIMEOUT_MS", 60000, 1, 3600000, "keep-alive idle time before closing");
   const std::string json_names =
       config.String("JSON_NAMES", "proto", "output field names: proto (created_at) or camel");
-  const std::string cors = config.String("CORS_ORIGINS", "", "allowed origins, comma-separated, or *");
-  app.shutdown_grace =
-      config.Millis("SHUTDOWN_GRACE_MS", 20000, 0, 600000, "time in-flight requests get on SIGTERM");
+  const std::string cors =
+      config.String("CORS_ORIGINS", "", "allowed origins, comma-separated, or *");
+  app.shutdown_grace = config.Millis("SHUTDOWN_GRACE_MS", 20000, 0, 600000,
+                                     "time in-flight requests get on SIGTERM");
   const std::string level_name = config.String("LOG_LEVEL", "info", "debug, info, warn or error");
   config.RejectUnknownFlags();
 
@@ -80,7 +81,8 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> errors = config.errors();
   LogLevel level = LogLevel::kInfo;
-  if (!ParseLogLevel(level_name, level)) errors.push_back("LOG_LEVEL: unknown level '" + level_name + "'");
+  if (!ParseLogLevel(level_name, level))
+    errors.push_back("LOG_LEVEL: unknown level '" + level_name + "'");
   if (json_names != "proto" && json_names != "camel") {
     errors.push_back("JSON_NAMES: expected proto or camel, got '" + json_names + "'");
   }

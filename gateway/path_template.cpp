@@ -121,9 +121,8 @@ class Parser {
   }
 
   absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError("invalid path template \"" + std::string(text_) +
-                                      "\": " + std::string(what) + " at offset " +
-                                      std::to_string(pos_));
+    return absl::InvalidArgumentError("invalid path template \"" + std::string(text_) + "\": " +
+                                      std::string(what) + " at offset " + std::to_string(pos_));
   }
 
   // Segments = Segment { "/" Segment }
@@ -195,7 +194,8 @@ class Parser {
         variable.end - variable.begin != 1 ||
         segments_[variable.begin].kind == PathTemplate::SegmentKind::kDoubleWildcard;
     variables_.push_back(std::move(variable));
-    if (!AtEnd() && Peek() != '/' && Peek() != ':') return Error("a variable must be a whole segment");
+    if (!AtEnd() && Peek() != '/' && Peek() != ':')
+      return Error("a variable must be a whole segment");
     return absl::OkStatus();
   }
 

@@ -22,7 +22,8 @@ enum class PercentDecodeMode {
   // Every %XX escape is decoded (a path segment bound to a single-segment variable, a literal).
   kAll,
   // Every escape is decoded except %2F and %2f, which stay as they are: a variable spanning several
-  // segments keeps an encoded slash distinguishable from a segment separator (google/api/http.proto).
+  // segments keeps an encoded slash distinguishable from a segment separator
+  // (google/api/http.proto).
   kKeepEncodedSlash,
   // application/x-www-form-urlencoded: like kAll, and '+' means a space (query strings).
   kForm,
@@ -63,7 +64,8 @@ using Bindings = std::vector<std::pair<std::string, std::string>>;
 //     `{name=shelves/*/books/*}`) binds the matched segments joined by "/" and leaves %2F encoded;
 //     a single-segment variable decodes everything.
 //   - A path with malformed percent-encoding anywhere ("%zz", "%4") matches no template. Router
-//     checks for this first and reports it separately, so the gateway can answer 400 rather than 404.
+//     checks for this first and reports it separately, so the gateway can answer 400 rather than
+//     404.
 class PathTemplate {
  public:
   enum class SegmentKind { kLiteral, kWildcard, kDoubleWildcard };

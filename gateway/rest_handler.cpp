@@ -1,12 +1,11 @@
 #include "gateway/rest_handler.hpp"
 
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
 #include <google/protobuf/arena.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
-
-#include <boost/beast/http/field.hpp>
-#include <boost/beast/http/status.hpp>
 
 #include "common/grpc_client.hpp"
 #include "gateway/field_binding.hpp"
@@ -59,13 +58,18 @@ const Message* SubMessage(const Message& root, std::string_view path) {
 // library wording, so their messages are replaced; a service's own messages pass through.
 std::string PublicMessage(const grpc::Status& status) {
   switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE: return "the service is unavailable; retry later";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "the request took longer than its deadline";
-    case grpc::StatusCode::CANCELLED: return "the request was cancelled";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "the service is unavailable; retry later";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "the request took longer than its deadline";
+    case grpc::StatusCode::CANCELLED:
+      return "the request was cancelled";
     case grpc::StatusCode::INTERNAL:
     case grpc::StatusCode::UNKNOWN:
-    case grpc::StatusCode::DATA_LOSS: return "internal error";
-    default: return status.error_message();
+    case grpc::StatusCode::DATA_LOSS:
+      return "internal error";
+    default:
+      return status.error_message();
   }
 }
 
@@ -166,8 +170,8 @@ boost::asio::awaitable<HttpResponse> RestHandler::Handle(HttpRequest& request,
                        request_id, &request);
       response.set(http::field::allow, allow);
     } else if (auto* malformed = std::get_if<Router::MalformedPath>(&match)) {
-      response = Error(400, grpc::StatusCode::INVALID_ARGUMENT, malformed->message, request_id,
-                       &request);
+      response =
+          Error(400, grpc::StatusCode::INVALID_ARGUMENT, malformed->message, request_id, &request);
     } else {
       response = Error(404, grpc::StatusCode::NOT_FOUND,
                        "no route for " + std::string(method) + " " + std::string(path), request_id,
@@ -247,7 +251,8 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::duration_cast<std::chrono::system_clock::duration>(timeout));
   context.AddMetadata("x-request-id", request_id);
-  if (const auto authorization = View(request[http::field::authorization]); !authorization.empty()) {
+  if (const auto authorization = View(request[http::field::authorization]);
+      !authorization.empty()) {
     context.AddMetadata("authorization", std::string(authorization));
   }
   if (const auto agent = View(request[http::field::user_agent]); !agent.empty()) {
@@ -299,7 +304,8 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
 
   HttpResponse response{static_cast<http::status>(route.success_status), 11};
   if (route.success_status != 204) {
-    const Message* out = route.response_body.empty() ? reply : SubMessage(*reply, route.response_body);
+    const Message* out =
+        route.response_body.empty() ? reply : SubMessage(*reply, route.response_body);
     google::protobuf::util::JsonPrintOptions print_options;
     print_options.preserve_proto_field_names = !options_.camel_case_json;
     print_options.always_print_primitive_fields = true;
@@ -355,8 +361,8 @@ HttpResponse RestHandler::Preflight(const HttpRequest& request, std::string_view
   auto match = routes_.router().Match("OPTIONS", path);
   const auto* allowed = std::get_if<Router<const RouteTarget*>::MethodNotAllowed>(&match);
   if (allowed == nullptr) {
-    return Error(404, grpc::StatusCode::NOT_FOUND, "no route for " + std::string(path),
-                 request_id, &request);
+    return Error(404, grpc::StatusCode::NOT_FOUND, "no route for " + std::string(path), request_id,
+                 &request);
   }
   std::string methods;
   for (const auto& m : allowed->allowed_methods) {

@@ -5,11 +5,12 @@
 // a generic stub. Also answers /health/live and /health/ready, CORS preflights, and errors.
 
 #include <atomic>
-#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
 
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
@@ -23,7 +24,7 @@ struct RestOptions {
   std::chrono::milliseconds default_timeout{10000};  // without Grpc-Timeout
   std::chrono::milliseconds max_timeout{60000};      // Grpc-Timeout is capped here
   std::size_t max_in_flight = 4096;                  // 429 past it
-  bool camel_case_json = false;  // output names: proto field names (default) or lowerCamel
+  bool camel_case_json = false;           // output names: proto field names (default) or lowerCamel
   std::vector<std::string> cors_origins;  // exact origins, or "*"
 };
 
@@ -47,12 +48,10 @@ class RestHandler {
 
  private:
   boost::asio::awaitable<HttpResponse> Transcode(HttpRequest& request, const RequestInfo& info,
-                                                 const RouteTarget& route,
-                                                 const Bindings& bindings,
+                                                 const RouteTarget& route, const Bindings& bindings,
                                                  std::string_view query,
                                                  const std::string& request_id);
-  boost::asio::awaitable<HttpResponse> Ready(const HttpRequest& request,
-                                             const RequestInfo& info,
+  boost::asio::awaitable<HttpResponse> Ready(const HttpRequest& request, const RequestInfo& info,
                                              const std::string& request_id);
   HttpResponse Preflight(const HttpRequest& request, std::string_view path,
                          const std::string& request_id) const;

@@ -1,8 +1,8 @@
 #include "gateway/route_table.hpp"
 
+#include "google/api/annotations.pb.h"
 #include <google/protobuf/reflection.h>
 
-#include "google/api/annotations.pb.h"
 #include "switchyard/api/v1/http_options.pb.h"
 
 namespace switchyard::gateway {
@@ -18,16 +18,32 @@ using google::protobuf::MethodDescriptor;
 absl::Status RuleMethodAndPath(const google::api::HttpRule& rule, std::string& method,
                                std::string& path) {
   switch (rule.pattern_case()) {
-    case google::api::HttpRule::kGet: method = "GET"; path = rule.get(); break;
-    case google::api::HttpRule::kPut: method = "PUT"; path = rule.put(); break;
-    case google::api::HttpRule::kPost: method = "POST"; path = rule.post(); break;
-    case google::api::HttpRule::kDelete: method = "DELETE"; path = rule.delete_(); break;
-    case google::api::HttpRule::kPatch: method = "PATCH"; path = rule.patch(); break;
+    case google::api::HttpRule::kGet:
+      method = "GET";
+      path = rule.get();
+      break;
+    case google::api::HttpRule::kPut:
+      method = "PUT";
+      path = rule.put();
+      break;
+    case google::api::HttpRule::kPost:
+      method = "POST";
+      path = rule.post();
+      break;
+    case google::api::HttpRule::kDelete:
+      method = "DELETE";
+      path = rule.delete_();
+      break;
+    case google::api::HttpRule::kPatch:
+      method = "PATCH";
+      path = rule.patch();
+      break;
     case google::api::HttpRule::kCustom:
       method = rule.custom().kind();
       path = rule.custom().path();
       break;
-    default: return absl::InvalidArgumentError("http rule without a method and path");
+    default:
+      return absl::InvalidArgumentError("http rule without a method and path");
   }
   return absl::OkStatus();
 }
@@ -71,14 +87,16 @@ absl::Status RouteTable::AddRule(const MethodDescriptor* method, const google::a
   target.response_body = rule.response_body();
   if (!target.body.empty() && target.body != "*") {
     const FieldDescriptor* field = FindFieldPath(method->input_type(), target.body);
-    if (field == nullptr || field->type() != FieldDescriptor::TYPE_MESSAGE || field->is_repeated()) {
+    if (field == nullptr || field->type() != FieldDescriptor::TYPE_MESSAGE ||
+        field->is_repeated()) {
       return absl::InvalidArgumentError(where + ": body \"" + target.body +
                                         "\" must name a singular message field of the request");
     }
   }
   if (!target.response_body.empty()) {
     const FieldDescriptor* field = FindFieldPath(method->output_type(), target.response_body);
-    if (field == nullptr || field->type() != FieldDescriptor::TYPE_MESSAGE || field->is_repeated()) {
+    if (field == nullptr || field->type() != FieldDescriptor::TYPE_MESSAGE ||
+        field->is_repeated()) {
       return absl::InvalidArgumentError(where + ": response_body \"" + target.response_body +
                                         "\" must name a singular message field of the response");
     }

@@ -3,9 +3,6 @@
 // REST routes built at start-up from the google.api.http annotations (and Switchyard's
 // http_response option) of the services linked into the binary. No route is written by hand.
 
-#include <google/protobuf/descriptor.h>
-#include <google/protobuf/message.h>
-
 #include <deque>
 #include <map>
 #include <memory>
@@ -13,8 +10,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "gateway/router.hpp"
 #include "google/api/http.pb.h"
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include "gateway/router.hpp"
 
 namespace switchyard::gateway {
 

@@ -19,6 +19,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
+
 #include "gateway/path_template.hpp"
 
 namespace switchyard::gateway {
@@ -135,10 +136,9 @@ absl::Status Router<T>::Add(std::string_view method, PathTemplate path_template,
   for (std::size_t index : *terminal) {
     const Route& existing = routes_[index];
     if (existing.method == method) {
-      return absl::AlreadyExistsError("route " + std::string(method) + " \"" +
-                                      path_template.text() + "\" conflicts with " +
-                                      existing.method + " \"" + existing.path_template.text() +
-                                      "\"");
+      return absl::AlreadyExistsError(
+          "route " + std::string(method) + " \"" + path_template.text() + "\" conflicts with " +
+          existing.method + " \"" + existing.path_template.text() + "\"");
     }
   }
   terminal->push_back(routes_.size());

@@ -39,6 +39,7 @@ boost::asio::awaitable<std::string> Upstream::CheckHealth(rpc::Shard& shard, std
       *shard.cq, context,
       [&](grpc::CompletionQueue* cq) { return health_->PrepareAsyncCheck(&context, request, cq); },
       response);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) co_return "SERVICE_UNKNOWN";
   if (!status.ok()) co_return "UNREACHABLE";
   co_return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }

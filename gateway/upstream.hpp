@@ -3,16 +3,16 @@
 // One gRPC channel per upstream address, reused by every request, and the calls the gateway
 // makes on it: a generic unary call (bytes in, bytes out) and a grpc.health.v1 check.
 
-#include <grpcpp/channel.h>
-#include <grpcpp/generic/generic_stub.h>
-
-#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 
-#include "common/grpc_runtime.hpp"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include <boost/asio/awaitable.hpp>
+#include <grpcpp/channel.h>
+#include <grpcpp/generic/generic_stub.h>
+
+#include "common/grpc_runtime.hpp"
 
 namespace switchyard::gateway {
 
@@ -26,7 +26,8 @@ class Upstream {
   grpc::GenericStub& stub() { return stub_; }
 
   // grpc.health.v1 Check of `service` ("" for the server as a whole) from a coroutine on
-  // `shard`. Returns "SERVING", "NOT_SERVING", ..., or "UNREACHABLE" when the call failed.
+  // `shard`. Returns "SERVING", "NOT_SERVING", ..., "SERVICE_UNKNOWN" when the upstream does not
+  // know `service`, or "UNREACHABLE" when the call failed.
   boost::asio::awaitable<std::string> CheckHealth(rpc::Shard& shard, std::string service,
                                                   std::chrono::milliseconds timeout);
 

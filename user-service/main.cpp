@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   }
   LogLevel level = LogLevel::kInfo;
   std::vector<std::string> errors = config.errors();
-  if (!ParseLogLevel(level_name, level)) errors.push_back("LOG_LEVEL: unknown level '" + level_name + "'");
+  if (!ParseLogLevel(level_name, level))
+    errors.push_back("LOG_LEVEL: unknown level '" + level_name + "'");
   if (!SplitHostPort(redis_addr, app.redis.host, app.redis.port)) {
     errors.push_back("REDIS_ADDR: expected host:port, got '" + redis_addr + "'");
   }

@@ -1,7 +1,8 @@
 #include "user-service/user_service_app.hpp"
 
-#include <boost/asio/post.hpp>
 #include <future>
+
+#include <boost/asio/post.hpp>
 
 #include "common/grpc_server.hpp"
 #include "common/status.hpp"
@@ -18,11 +19,13 @@ constexpr std::string_view kServiceName = "switchyard.user.v1.UserService";
 UserServiceApp::UserServiceApp(UserServiceConfig config, Logger& logger)
     : config_(std::move(config)),
       logger_(logger),
-      host_([&] {
-        ServiceHostOptions options = config_.host;
-        options.health_services.emplace_back(kServiceName);
-        return options;
-      }(), logger) {
+      host_(
+          [&] {
+            ServiceHostOptions options = config_.host;
+            options.health_services.emplace_back(kServiceName);
+            return options;
+          }(),
+          logger) {
   host_.builder().RegisterService(&service_);
   for (std::size_t i = 0; i < host_.runtime().size(); ++i) {
     auto state = std::make_unique<ShardState>();
@@ -63,7 +66,8 @@ void UserServiceApp::OnRedisState(std::size_t shard, bool ready) {
   ShardState& state = *shards_[shard];
   if (state.ready == ready) return;
   state.ready = ready;
-  const std::size_t now_ready = ready ? ready_shards_.fetch_add(1) + 1 : ready_shards_.fetch_sub(1) - 1;
+  const std::size_t now_ready =
+      ready ? ready_shards_.fetch_add(1) + 1 : ready_shards_.fetch_sub(1) - 1;
   host_.SetServing(now_ready == shards_.size());
 }
 
@@ -87,8 +91,8 @@ void UserServiceApp::ServeRpcs() {
       runtime, service_, &Service::RequestGetUser, "GetUser", bind(&UserServiceImpl::GetUser),
       logger_);
   rpc::UnaryRpc<Service, v1::ListUsersRequest, v1::ListUsersResponse>::Serve(
-      runtime, service_, &Service::RequestListUsers, "ListUsers",
-      bind(&UserServiceImpl::ListUsers), logger_);
+      runtime, service_, &Service::RequestListUsers, "ListUsers", bind(&UserServiceImpl::ListUsers),
+      logger_);
   rpc::UnaryRpc<Service, v1::UpdateUserRequest, v1::UpdateUserResponse>::Serve(
       runtime, service_, &Service::RequestUpdateUser, "UpdateUser",
       bind(&UserServiceImpl::UpdateUser), logger_);

@@ -68,8 +68,9 @@ boost::asio::awaitable<absl::Status> UserServiceImpl::GetUser(CallContext call,
   co_return absl::OkStatus();
 }
 
-boost::asio::awaitable<absl::Status> UserServiceImpl::ListUsers(
-    CallContext call, const v1::ListUsersRequest& request, v1::ListUsersResponse& response) {
+boost::asio::awaitable<absl::Status> UserServiceImpl::ListUsers(CallContext call,
+                                                                const v1::ListUsersRequest& request,
+                                                                v1::ListUsersResponse& response) {
   auto page_size = NormalizePageSize(request.page_size());
   if (!page_size.ok()) co_return page_size.status();
   auto after = DecodePageToken(request.page_token());

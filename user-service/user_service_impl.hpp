@@ -3,12 +3,13 @@
 // The business rules of UserService, free of transport: validate, call the store, build the
 // response. The gRPC adapter (user_grpc_service) only translates statuses.
 
-#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
 #include <string>
 
 #include "absl/status/status.h"
+#include <boost/asio/awaitable.hpp>
+
 #include "switchyard/user/v1/user_service.pb.h"
 #include "user-service/user_store.hpp"
 
@@ -23,7 +24,7 @@ struct CallContext {
 
 class UserServiceImpl {
  public:
-  using Clock = std::function<std::int64_t()>;        // microseconds since the Unix epoch
+  using Clock = std::function<std::int64_t()>;       // microseconds since the Unix epoch
   using IdGenerator = std::function<std::string()>;  // a fresh UUIDv4
 
   UserServiceImpl(UserStore& store, Clock clock, IdGenerator new_id);

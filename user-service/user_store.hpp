@@ -2,7 +2,6 @@
 
 // Storage for users, as UserServiceImpl needs it. Values arrive validated and normalised.
 
-#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -12,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include <boost/asio/awaitable.hpp>
 
 namespace switchyard::user {
 
@@ -42,7 +42,8 @@ class UserStore {
   virtual ~UserStore() = default;
 
   // ALREADY_EXISTS when another user has the email.
-  virtual boost::asio::awaitable<absl::Status> Create(const UserRecord& user, Deadline deadline) = 0;
+  virtual boost::asio::awaitable<absl::Status> Create(const UserRecord& user,
+                                                      Deadline deadline) = 0;
   // NOT_FOUND when there is no such user.
   virtual boost::asio::awaitable<absl::StatusOr<UserRecord>> Get(std::string id,
                                                                  Deadline deadline) = 0;
@@ -51,8 +52,7 @@ class UserStore {
                                                                 std::int32_t limit,
                                                                 Deadline deadline) = 0;
   // Applies the fields present in `patch`; NOT_FOUND, or ALREADY_EXISTS for a taken email.
-  virtual boost::asio::awaitable<absl::StatusOr<UserRecord>> Update(std::string id,
-                                                                    UserPatch patch,
+  virtual boost::asio::awaitable<absl::StatusOr<UserRecord>> Update(std::string id, UserPatch patch,
                                                                     Deadline deadline) = 0;
   // NOT_FOUND when there is no such user.
   virtual boost::asio::awaitable<absl::Status> Delete(std::string id, Deadline deadline) = 0;

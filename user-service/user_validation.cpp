@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "absl/strings/escaping.h"
+
 #include "common/uuid.hpp"
 
 namespace switchyard::user {
@@ -11,7 +12,9 @@ namespace {
 
 constexpr std::string_view kTokenPrefix = "u1:";
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
@@ -62,9 +65,26 @@ bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); 
 bool IsLocalChar(char c) {
   if (IsAlnum(c)) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '/': case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}':
-    case '~': case '.':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '/':
+    case '=':
+    case '?':
+    case '^':
+    case '_':
+    case '`':
+    case '{':
+    case '|':
+    case '}':
+    case '~':
+    case '.':
       return true;
     default:
       return false;
@@ -132,8 +152,7 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view email) {
   if (at == std::string::npos || lower.find('@', at + 1) != std::string::npos ||
       !IsValidLocalPart(std::string_view(lower).substr(0, at)) ||
       !IsValidDomain(std::string_view(lower).substr(at + 1))) {
-    return absl::InvalidArgumentError(
-        "email: must be a valid address such as name@example.com");
+    return absl::InvalidArgumentError("email: must be a valid address such as name@example.com");
   }
   return lower;
 }

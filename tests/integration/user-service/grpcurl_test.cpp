@@ -2,13 +2,14 @@
 // user-service: reflection lists and describes the services, every method can be called, health
 // answers.
 
-#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
-#include <boost/json.hpp>
 #include <cstdio>
 #include <string>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "tests/integration/user-service/user_service_harness.hpp"
 
@@ -109,13 +110,13 @@ TEST_F(GrpcurlTest, EveryMethodCanBeCalled) {
   const auto updated = CallJson("UpdateUser", R"({"id":")" + id + R"(","name":"Ada L."})");
   EXPECT_EQ(updated.at("user").at("name").as_string(), "Ada L.");
 
-  const Result deleted = Grpcurl("switchyard.user.v1.UserService/DeleteUser",
-                                 R"({"id":")" + id + R"("})");
+  const Result deleted =
+      Grpcurl("switchyard.user.v1.UserService/DeleteUser", R"({"id":")" + id + R"("})");
   EXPECT_EQ(deleted.exit_code, 0) << deleted.output;
 
   // An error is shown with its code and message.
-  const Result missing = Grpcurl("switchyard.user.v1.UserService/GetUser",
-                                 R"({"id":")" + id + R"("})");
+  const Result missing =
+      Grpcurl("switchyard.user.v1.UserService/GetUser", R"({"id":")" + id + R"("})");
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.output.find("NotFound"), std::string::npos) << missing.output;
 }
@@ -124,7 +125,8 @@ TEST_F(GrpcurlTest, HealthCheckAnswersServing) {
   Result result = Grpcurl("grpc.health.v1.Health/Check");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("\"SERVING\""), std::string::npos) << result.output;
-  result = Grpcurl("grpc.health.v1.Health/Check", R"({"service":"switchyard.user.v1.UserService"})");
+  result =
+      Grpcurl("grpc.health.v1.Health/Check", R"({"service":"switchyard.user.v1.UserService"})");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("\"SERVING\""), std::string::npos) << result.output;
 }

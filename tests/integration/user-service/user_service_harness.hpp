@@ -4,8 +4,6 @@
 // front of its own real redis-server. Waits until the service reports SERVING.
 
 #include <fcntl.h>
-#include <gtest/gtest.h>
-#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +13,9 @@
 #include <string>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
 #include "tests/support/redis_server.hpp"
 #include "user-service/user_service_app.hpp"
 
@@ -31,18 +32,18 @@ class UserServiceHarness {
     log_fd_ = ::open(log_path_.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0600);
     logger_ = std::make_unique<Logger>("user-service", "test", LogLevel::kInfo, log_fd_);
 
-    UserServiceConfig config;
-    config.host.listen_address = "127.0.0.1:0";
-    config.host.shards = 2;
-    config.host.shutdown_grace = 2s;
-    config.redis.host = "127.0.0.1";
-    config.redis.port = redis_.port();
-    config.redis.password = redis_.password();
-    config.redis.reconnect_max_backoff = 200ms;
-    app_ = std::make_unique<UserServiceApp>(config, *logger_);
+    config_.host.listen_address = "127.0.0.1:0";
+    config_.host.shards = 2;
+    config_.host.shutdown_grace = 2s;
+    config_.redis.host = "127.0.0.1";
+    config_.redis.port = redis_.port();
+    config_.redis.password = redis_.password();
+    config_.redis.reconnect_max_backoff = 200ms;
+    app_ = std::make_unique<UserServiceApp>(config_, *logger_);
     start_status_ = app_->Start();
     if (!start_status_.ok()) return;
     address_ = "127.0.0.1:" + std::to_string(app_->port());
+    config_.host.listen_address = address_;  // a restart comes back on the same port
     channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
     health_ = grpc::health::v1::Health::NewStub(channel_);
   }
@@ -73,6 +74,15 @@ class UserServiceHarness {
     return status.ok() ? response.status() : grpc::health::v1::HealthCheckResponse::UNKNOWN;
   }
 
+  // Stops the service as SIGTERM would (the Redis server keeps running).
+  void StopService() { app_.reset(); }
+  // Starts a fresh service on the same port; false if it cannot.
+  bool StartService() {
+    app_ = std::make_unique<UserServiceApp>(config_, *logger_);
+    start_status_ = app_->Start();
+    return start_status_.ok();
+  }
+
   std::string ReadLog() const {
     std::ifstream in(log_path_);
     std::stringstream text;
@@ -89,6 +99,7 @@ class UserServiceHarness {
   std::string log_path_;
   int log_fd_ = -1;
   std::unique_ptr<Logger> logger_;
+  UserServiceConfig config_;
   std::unique_ptr<UserServiceApp> app_;
   absl::Status start_status_;
   std::string address_;

@@ -1,10 +1,10 @@
 // user-service over real gRPC on loopback against a real redis-server.
 
-#include <gtest/gtest.h>
-#include <grpcpp/grpcpp.h>
-
 #include <future>
 #include <optional>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include "switchyard/user/v1/user_service.grpc.pb.h"
 #include "tests/integration/user-service/user_service_harness.hpp"
@@ -183,9 +183,9 @@ TEST_F(UserServiceTest, PaginationThrough250UsersHasNoGapOrRepeat) {
   std::vector<std::string> created_ids;
   for (int i = 0; i < kUsers; ++i) {
     v1::User user;
-    ASSERT_TRUE(Create("User " + std::to_string(i), "user" + std::to_string(i) + "@example.com",
-                       &user)
-                    .ok());
+    ASSERT_TRUE(
+        Create("User " + std::to_string(i), "user" + std::to_string(i) + "@example.com", &user)
+            .ok());
     created_ids.push_back(user.id());
   }
   // Deleting a user mid-way must not shift later pages.
@@ -223,7 +223,9 @@ TEST_F(UserServiceTest, RedisDownGivesUnavailableThenRecovers) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);  // an answer, not a hang
   EXPECT_EQ(Create("Bob", "bob@example.com").error_code(), StatusCode::UNAVAILABLE);
   EXPECT_TRUE(testing::WaitFor(
-      [&] { return HealthStatus("switchyard.user.v1.UserService") == HealthCheckResponse::NOT_SERVING; },
+      [&] {
+        return HealthStatus("switchyard.user.v1.UserService") == HealthCheckResponse::NOT_SERVING;
+      },
       5s));
 
   redis_.Start();

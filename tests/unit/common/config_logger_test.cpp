@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "common/config.hpp"
 #include "common/logger.hpp"

@@ -1,10 +1,11 @@
 // The CompletionQueue <-> coroutine bridge, over an in-process channel (no network): answers,
 // errors, exceptions, and deadline or cancellation reaching the handler coroutine.
 
-#include <gtest/gtest.h>
-#include <grpcpp/grpcpp.h>
-
 #include <atomic>
+#include <future>
+#include <memory>
+
+#include "grpc/health/v1/health.grpc.pb.h"
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -12,13 +13,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <future>
-#include <memory>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include "common/grpc_client.hpp"
 #include "common/grpc_runtime.hpp"
 #include "common/grpc_server.hpp"
-#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace switchyard::rpc {
 namespace {
@@ -48,8 +48,9 @@ class BridgeTest : public ::testing::Test {
     runtime_.Start();
     UnaryRpc<Health::AsyncService, HealthCheckRequest, HealthCheckResponse>::Serve(
         runtime_, service_, &Health::AsyncService::RequestCheck, "Check",
-        [this](RpcContext& rpc, const HealthCheckRequest& request,
-               HealthCheckResponse& response) { return Handle(rpc, request, response); },
+        [this](RpcContext& rpc, const HealthCheckRequest& request, HealthCheckResponse& response) {
+          return Handle(rpc, request, response);
+        },
         logger_);
     channel_ = server_->InProcessChannel(grpc::ChannelArguments());
     stub_ = Health::NewStub(channel_);
@@ -69,8 +70,7 @@ class BridgeTest : public ::testing::Test {
     if (mode == "throw") throw std::runtime_error("handler bug");
     if (mode == "slow") {
       boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 30s);
-      auto [error] = co_await timer.async_wait(
-          boost::asio::as_tuple(boost::asio::use_awaitable));
+      auto [error] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
       log_.outcome.set_value(error == boost::asio::error::operation_aborted ? "cancelled"
                                                                             : "finished");
       co_return grpc::Status::OK;
@@ -94,15 +94,17 @@ class BridgeTest : public ::testing::Test {
       HealthCheckResponse response;
       grpc::Status status = co_await CallUnary(
           *shard.cq, context,
-          [&](grpc::CompletionQueue* cq) { return stub_->PrepareAsyncCheck(&context, request, cq); },
+          [&](grpc::CompletionQueue* cq) {
+            return stub_->PrepareAsyncCheck(&context, request, cq);
+          },
           response);
       if (out) *out = response;
       result.set_value(status);
     };
     if (cancel) {
-      boost::asio::co_spawn(shard.io, call(),
-                            boost::asio::bind_cancellation_slot(cancel->slot(),
-                                                                boost::asio::detached));
+      boost::asio::co_spawn(
+          shard.io, call(),
+          boost::asio::bind_cancellation_slot(cancel->slot(), boost::asio::detached));
     } else {
       boost::asio::co_spawn(shard.io, call(), boost::asio::detached);
     }
@@ -159,9 +161,8 @@ TEST_F(BridgeTest, ClientDeadlineCancelsHandlerCoroutine) {
 TEST_F(BridgeTest, ClientCancellationCancelsCallAndHandler) {
   auto outcome = log_.outcome.get_future();
   boost::asio::cancellation_signal cancel;
-  std::future<grpc::Status> status = std::async(std::launch::async, [&] {
-    return CallFromCoroutine("slow", 30s, &cancel);
-  });
+  std::future<grpc::Status> status =
+      std::async(std::launch::async, [&] { return CallFromCoroutine("slow", 30s, &cancel); });
   // Cancel once the handler is running, from the client coroutine's own thread.
   ASSERT_TRUE([&] {
     const auto until = std::chrono::steady_clock::now() + 5s;

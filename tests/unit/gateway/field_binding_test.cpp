@@ -1,13 +1,14 @@
 #include "gateway/field_binding.hpp"
 
-#include <google/protobuf/text_format.h>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
+#include <ostream>
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
 
 #include "switchyard/test/v1/closed_enum.pb.h"
 #include "switchyard/test/v1/echo_service.pb.h"
@@ -35,6 +36,8 @@ struct SetCase {
   std::string value;
   std::string expected;  // the whole request afterwards, in text format
 };
+
+void PrintTo(const SetCase& c, std::ostream* os) { *os << c.path << "=" << c.value; }
 
 class SetFieldValueTest : public ::testing::TestWithParam<SetCase> {};
 
@@ -71,11 +74,9 @@ INSTANTIATE_TEST_SUITE_P(
         SetCase{"single_fixed64", "5", "single_fixed64: 5"},
         SetCase{"single_sfixed32", "-5", "single_sfixed32: -5"},
         SetCase{"single_sfixed64", "-5", "single_sfixed64: -5"},
-        SetCase{"single_bool", "true", "single_bool: true"},
-        SetCase{"single_bool", "false", ""},
+        SetCase{"single_bool", "true", "single_bool: true"}, SetCase{"single_bool", "false", ""},
         SetCase{"single_string", "hello world", "single_string: \"hello world\""},
-        SetCase{"single_string", "", ""},
-        SetCase{"single_bytes", "aGk=", "single_bytes: \"hi\""},
+        SetCase{"single_string", "", ""}, SetCase{"single_bytes", "aGk=", "single_bytes: \"hi\""},
         SetCase{"single_bytes", "aGk", "single_bytes: \"hi\""},
         SetCase{"single_bytes", "aGVsbG8gd29ybGQ=", "single_bytes: \"hello world\""},
         SetCase{"single_bytes", "+/8=", "single_bytes: \"\\373\\377\""},
@@ -132,7 +133,8 @@ INSTANTIATE_TEST_SUITE_P(
                       SetCase{"duration", "0.000000001s", "duration { nanos: 1 }"},
                       SetCase{"duration", "315576000000.999999999s",
                               "duration { seconds: 315576000000 nanos: 999999999 }"},
-                      SetCase{"duration", "-315576000000s", "duration { seconds: -315576000000 }"}));
+                      SetCase{"duration", "-315576000000s",
+                              "duration { seconds: -315576000000 }"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Wrappers, SetFieldValueTest,
@@ -165,6 +167,8 @@ struct ErrorCase {
   std::string value;
   std::string message;  // a part of the error message
 };
+
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.path << "=" << c.value; }
 
 class SetFieldErrorTest : public ::testing::TestWithParam<ErrorCase> {};
 
@@ -222,10 +226,10 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"single_bool", "", "is not a bool"},
         ErrorCase{"bool_value", "yes", "is not a bool"},
         ErrorCase{"single_string", "\xff", "not valid UTF-8"},
-        ErrorCase{"single_string", "\xC0\xAF", "not valid UTF-8"},       // overlong '/'
-        ErrorCase{"single_string", "\xED\xA0\x80", "not valid UTF-8"},   // a surrogate
+        ErrorCase{"single_string", "\xC0\xAF", "not valid UTF-8"},          // overlong '/'
+        ErrorCase{"single_string", "\xED\xA0\x80", "not valid UTF-8"},      // a surrogate
         ErrorCase{"single_string", "\xF4\x90\x80\x80", "not valid UTF-8"},  // above U+10FFFF
-        ErrorCase{"single_string", "ab\xE2\x82", "not valid UTF-8"},     // truncated
+        ErrorCase{"single_string", "ab\xE2\x82", "not valid UTF-8"},        // truncated
         ErrorCase{"string_value", "\x80", "not valid UTF-8"},
         ErrorCase{"single_bytes", "a", "\"a\" is not base64"},
         ErrorCase{"single_bytes", "aGk==", "is not base64"},
@@ -233,8 +237,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"single_bytes", "+_8=", "is not base64"},  // mixed alphabets
         ErrorCase{"single_bytes", "aGk*", "is not base64"},
         ErrorCase{"bytes_value", "!", "is not base64"},
-        ErrorCase{"color", "PURPLE",
-                  "\"PURPLE\" is not a value of enum switchyard.test.v1.Color"},
+        ErrorCase{"color", "PURPLE", "\"PURPLE\" is not a value of enum switchyard.test.v1.Color"},
         ErrorCase{"color", "color_red", "is not a value of enum"},
         ErrorCase{"color", "2147483648", "is not a value of enum"},
         ErrorCase{"color", "", "is not a value of enum"}));
@@ -359,8 +362,7 @@ TEST(SetFieldTest, RepeatedFieldsAppendOneElementPerCall) {
 
   EXPECT_THAT(request.repeated_int32(), ElementsAre(1, 2));
   EXPECT_THAT(request.repeated_string(), ElementsAre("a", ""));
-  EXPECT_THAT(request.repeated_color(),
-              ElementsAre(test::v1::COLOR_RED, test::v1::COLOR_GREEN));
+  EXPECT_THAT(request.repeated_color(), ElementsAre(test::v1::COLOR_RED, test::v1::COLOR_GREEN));
   EXPECT_THAT(request.repeated_double(), ElementsAre(std::numeric_limits<double>::infinity()));
   EXPECT_THAT(request.repeated_bytes(), ElementsAre("hi"));
   ASSERT_EQ(request.repeated_timestamp_size(), 2);
@@ -439,6 +441,8 @@ struct QueryCase {
   QueryParameters parameters;
 };
 
+void PrintTo(const QueryCase& c, std::ostream* os) { *os << "\"" << c.query << "\""; }
+
 class ParseQueryTableTest : public ::testing::TestWithParam<QueryCase> {};
 
 TEST_P(ParseQueryTableTest, SplitsAndDecodes) {
@@ -450,14 +454,14 @@ TEST_P(ParseQueryTableTest, SplitsAndDecodes) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ParseQueryTableTest,
-    ::testing::Values(
-        QueryCase{"", {}}, QueryCase{"a=1", {{"a", "1"}}},
-        QueryCase{"a=1&b=2&a=3", {{"a", "1"}, {"b", "2"}, {"a", "3"}}},
-        QueryCase{"a+b=c+d", {{"a b", "c d"}}}, QueryCase{"a=%41%2b%2F%20", {{"a", "A+/ "}}},
-        QueryCase{"n%2Ee=1", {{"n.e", "1"}}}, QueryCase{"a", {{"a", ""}}},
-        QueryCase{"a=", {{"a", ""}}}, QueryCase{"a=b=c", {{"a", "b=c"}}},
-        QueryCase{"&&a=1&&b&", {{"a", "1"}, {"b", ""}}}, QueryCase{"&", {}},
-        QueryCase{"a=%C3%A9", {{"a", "\xC3\xA9"}}}));
+    ::testing::Values(QueryCase{"", {}}, QueryCase{"a=1", {{"a", "1"}}},
+                      QueryCase{"a=1&b=2&a=3", {{"a", "1"}, {"b", "2"}, {"a", "3"}}},
+                      QueryCase{"a+b=c+d", {{"a b", "c d"}}},
+                      QueryCase{"a=%41%2b%2F%20", {{"a", "A+/ "}}},
+                      QueryCase{"n%2Ee=1", {{"n.e", "1"}}}, QueryCase{"a", {{"a", ""}}},
+                      QueryCase{"a=", {{"a", ""}}}, QueryCase{"a=b=c", {{"a", "b=c"}}},
+                      QueryCase{"&&a=1&&b&", {{"a", "1"}, {"b", ""}}}, QueryCase{"&", {}},
+                      QueryCase{"a=%C3%A9", {{"a", "\xC3\xA9"}}}));
 
 TEST(ParseQueryTest, RejectsMalformedEncodingAndEmptyNames) {
   for (const char* query : {"a=%zz", "a=%4", "%=1", "ok=1&b=%G0", "=1", "a=1&=2"}) {
@@ -525,6 +529,8 @@ struct ExcludedCase {
   bool ok;
 };
 
+void PrintTo(const ExcludedCase& c, std::ostream* os) { *os << c.query; }
+
 class BindQueryExcludedTest : public ::testing::TestWithParam<ExcludedCase> {};
 
 TEST_P(BindQueryExcludedTest, RejectsParametersBoundElsewhere) {
@@ -535,7 +541,8 @@ TEST_P(BindQueryExcludedTest, RejectsParametersBoundElsewhere) {
     EXPECT_TRUE(status.ok()) << status;
   } else {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.query;
-    EXPECT_THAT(status.message(), HasSubstr("query parameter \"" + c.query.substr(0, c.query.find('=')) + "\""));
+    EXPECT_THAT(status.message(),
+                HasSubstr("query parameter \"" + c.query.substr(0, c.query.find('=')) + "\""));
   }
 }
 
@@ -551,8 +558,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ExcludedCase{{"single_int32"}, "singleInt32=1", false},
                       ExcludedCase{{"nested.displayName"}, "nested.display_name=x", false},
                       // A parameter holding an excluded field conflicts too.
-                      ExcludedCase{{"timestamp.seconds"}, "timestamp=2024-01-02T03:04:05Z",
-                                   false},
+                      ExcludedCase{{"timestamp.seconds"}, "timestamp=2024-01-02T03:04:05Z", false},
                       ExcludedCase{{"nested"}, "nestedx=1", false},  // unknown, not a prefix
                       ExcludedCase{{"*"}, "single_int32=1", false},
                       ExcludedCase{{"nested.id", "*"}, "color=1", false}));

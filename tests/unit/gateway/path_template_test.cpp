@@ -1,12 +1,13 @@
 #include "gateway/path_template.hpp"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <compare>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace switchyard::gateway {
 namespace {
@@ -29,6 +30,8 @@ struct ValidCase {
   std::size_t literal_count;
 };
 
+void PrintTo(const ValidCase& c, std::ostream* os) { *os << c.text; }
+
 class ParseValidTest : public ::testing::TestWithParam<ValidCase> {};
 
 TEST_P(ParseValidTest, ParsesVariablesVerbAndSegments) {
@@ -44,24 +47,27 @@ TEST_P(ParseValidTest, ParsesVariablesVerbAndSegments) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ParseValidTest,
-    ::testing::Values(
-        ValidCase{"/v1/users", {}, "", 2, 2}, ValidCase{"/v1/users/{id}", {"id"}, "", 3, 2},
-        ValidCase{"/v1/users/{id=*}", {"id"}, "", 3, 2},
-        ValidCase{"/v1/{user.id}/x", {"user.id"}, "", 3, 2},
-        ValidCase{"/v1/{a.b_c.D9}", {"a.b_c.D9"}, "", 2, 1},
-        ValidCase{"/v1/{name=shelves/*/books/**}:search", {"name"}, "search", 5, 3},
-        ValidCase{"/v1/{name=**}", {"name"}, "", 2, 1}, ValidCase{"/v1/**", {}, "", 2, 1},
-        ValidCase{"/*/**", {}, "", 2, 0}, ValidCase{"/**", {}, "", 1, 0},
-        ValidCase{"/v1/{a}/{b}:do", {"a", "b"}, "do", 3, 1},
-        ValidCase{"/v1/users:batchGet", {}, "batchGet", 2, 2},
-        ValidCase{"/v1/{id=users/me}", {"id"}, "", 3, 3},
-        ValidCase{"/v1/a-b.c_d~e!$&'()+,;=@", {}, "", 2, 2},
-        ValidCase{"/v1/caf%C3%A9", {}, "", 2, 2}));
+    ::testing::Values(ValidCase{"/v1/users", {}, "", 2, 2},
+                      ValidCase{"/v1/users/{id}", {"id"}, "", 3, 2},
+                      ValidCase{"/v1/users/{id=*}", {"id"}, "", 3, 2},
+                      ValidCase{"/v1/{user.id}/x", {"user.id"}, "", 3, 2},
+                      ValidCase{"/v1/{a.b_c.D9}", {"a.b_c.D9"}, "", 2, 1},
+                      ValidCase{"/v1/{name=shelves/*/books/**}:search", {"name"}, "search", 5, 3},
+                      ValidCase{"/v1/{name=**}", {"name"}, "", 2, 1},
+                      ValidCase{"/v1/**", {}, "", 2, 1}, ValidCase{"/*/**", {}, "", 2, 0},
+                      ValidCase{"/**", {}, "", 1, 0},
+                      ValidCase{"/v1/{a}/{b}:do", {"a", "b"}, "do", 3, 1},
+                      ValidCase{"/v1/users:batchGet", {}, "batchGet", 2, 2},
+                      ValidCase{"/v1/{id=users/me}", {"id"}, "", 3, 3},
+                      ValidCase{"/v1/a-b.c_d~e!$&'()+,;=@", {}, "", 2, 2},
+                      ValidCase{"/v1/caf%C3%A9", {}, "", 2, 2}));
 
 struct InvalidCase {
   std::string text;
   std::string message;  // a part of the error message
 };
+
+void PrintTo(const InvalidCase& c, std::ostream* os) { *os << "\"" << c.text << "\""; }
 
 class ParseInvalidTest : public ::testing::TestWithParam<InvalidCase> {};
 
@@ -84,8 +90,7 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"/v1/{9id}", "expected a field name"},
         InvalidCase{"/v1/{a.}", "expected a field name"},
         InvalidCase{"/v1/{a..b}", "expected a field name"},
-        InvalidCase{"/v1/{id=}", "empty segment"},
-        InvalidCase{"/v1/{id=a/}", "empty segment"},
+        InvalidCase{"/v1/{id=}", "empty segment"}, InvalidCase{"/v1/{id=a/}", "empty segment"},
         InvalidCase{"/v1/{a={b}}", "cannot contain another variable"},
         InvalidCase{"/v1/{a}/{a}", "field \"a\" is bound twice"},
         InvalidCase{"/v1/{id}x", "a variable must be a whole segment"},
@@ -96,7 +101,8 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"/v1/***", "\"***\" is not a segment"},
         InvalidCase{"/v1/a*", "unexpected character '*'"},
         InvalidCase{"/v1/*a", "a wildcard must be a whole segment"},
-        InvalidCase{"/v1/users:", "empty verb"}, InvalidCase{"/v1/users:a/b", "unexpected character '/'"},
+        InvalidCase{"/v1/users:", "empty verb"},
+        InvalidCase{"/v1/users:a/b", "unexpected character '/'"},
         InvalidCase{"/v1/users:a:b", "unexpected character ':'"},
         InvalidCase{"/v1/{name=**:search}", "unexpected character ':' in variable"},
         InvalidCase{"/v1/a b", "unexpected character ' '"},
@@ -113,6 +119,8 @@ struct MatchCase {
   bool matches;
   Bindings bindings;
 };
+
+void PrintTo(const MatchCase& c, std::ostream* os) { *os << c.text << " vs " << c.path; }
 
 class MatchTest : public ::testing::TestWithParam<MatchCase> {};
 
@@ -140,43 +148,78 @@ INSTANTIATE_TEST_SUITE_P(
         MatchCase{"Variable", "/v1/users/{id}", "/v1/users/42", true, {{"id", "42"}}},
         MatchCase{"VariableDoesNotMatchEmptySegment", "/v1/users/{id}", "/v1/users/", false, {}},
         MatchCase{"VariableIsOneSegment", "/v1/users/{id}", "/v1/users/a/b", false, {}},
-        MatchCase{"SingleSegmentDecodesEverything", "/v1/users/{id}", "/v1/users/a%2Fb%20c%3F%25",
-                  true, {{"id", "a/b c?%"}}},
-        MatchCase{"SingleSegmentDecodesUtf8", "/v1/users/{id}", "/v1/users/caf%C3%A9", true,
+        MatchCase{"SingleSegmentDecodesEverything",
+                  "/v1/users/{id}",
+                  "/v1/users/a%2Fb%20c%3F%25",
+                  true,
+                  {{"id", "a/b c?%"}}},
+        MatchCase{"SingleSegmentDecodesUtf8",
+                  "/v1/users/{id}",
+                  "/v1/users/caf%C3%A9",
+                  true,
                   {{"id", "caf\xC3\xA9"}}},
-        MatchCase{"ColonWithoutVerbIsPartOfSegment", "/v1/users/{id}", "/v1/users/a:b", true,
+        MatchCase{"ColonWithoutVerbIsPartOfSegment",
+                  "/v1/users/{id}",
+                  "/v1/users/a:b",
+                  true,
                   {{"id", "a:b"}}},
-        MatchCase{"NestedFieldPath", "/v1/{user.profile.id}/x", "/v1/abc/x", true,
+        MatchCase{"NestedFieldPath",
+                  "/v1/{user.profile.id}/x",
+                  "/v1/abc/x",
+                  true,
                   {{"user.profile.id", "abc"}}},
-        MatchCase{"VariablesInTemplateOrder", "/v1/{b}/{a}", "/v1/1/2", true,
-                  {{"b", "1"}, {"a", "2"}}},
+        MatchCase{
+            "VariablesInTemplateOrder", "/v1/{b}/{a}", "/v1/1/2", true, {{"b", "1"}, {"a", "2"}}},
         MatchCase{"UnboundWildcard", "/v1/*/x", "/v1/anything/x", true, {}},
-        MatchCase{"MultiSegmentVariable", "/v1/{name=shelves/*/books/*}",
-                  "/v1/shelves/s1/books/b1", true, {{"name", "shelves/s1/books/b1"}}},
-        MatchCase{"MultiSegmentKeepsEncodedSlash", "/v1/{name=shelves/*/books/*}",
-                  "/v1/shelves/s%2F1/books/b%2f1", true, {{"name", "shelves/s%2F1/books/b%2f1"}}},
-        MatchCase{"MultiSegmentDecodesTheRest", "/v1/{name=shelves/*}", "/v1/shelves/a%20b%3A",
-                  true, {{"name", "shelves/a b:"}}},
-        MatchCase{"MultiSegmentLiteralMismatch", "/v1/{name=shelves/*}", "/v1/boxes/1", false,
-                  {}},
-        MatchCase{"VariableOverTwoLiterals", "/v1/{id=users/me}", "/v1/users/me", true,
+        MatchCase{"MultiSegmentVariable",
+                  "/v1/{name=shelves/*/books/*}",
+                  "/v1/shelves/s1/books/b1",
+                  true,
+                  {{"name", "shelves/s1/books/b1"}}},
+        MatchCase{"MultiSegmentKeepsEncodedSlash",
+                  "/v1/{name=shelves/*/books/*}",
+                  "/v1/shelves/s%2F1/books/b%2f1",
+                  true,
+                  {{"name", "shelves/s%2F1/books/b%2f1"}}},
+        MatchCase{"MultiSegmentDecodesTheRest",
+                  "/v1/{name=shelves/*}",
+                  "/v1/shelves/a%20b%3A",
+                  true,
+                  {{"name", "shelves/a b:"}}},
+        MatchCase{"MultiSegmentLiteralMismatch", "/v1/{name=shelves/*}", "/v1/boxes/1", false, {}},
+        MatchCase{"VariableOverTwoLiterals",
+                  "/v1/{id=users/me}",
+                  "/v1/users/me",
+                  true,
                   {{"id", "users/me"}}},
-        MatchCase{"DoubleWildcardVariable", "/v1/{name=**}", "/v1/a/b/c", true,
-                  {{"name", "a/b/c"}}},
-        MatchCase{"DoubleWildcardMatchesZeroSegments", "/v1/{name=**}", "/v1", true,
-                  {{"name", ""}}},
+        MatchCase{
+            "DoubleWildcardVariable", "/v1/{name=**}", "/v1/a/b/c", true, {{"name", "a/b/c"}}},
+        MatchCase{
+            "DoubleWildcardMatchesZeroSegments", "/v1/{name=**}", "/v1", true, {{"name", ""}}},
         MatchCase{"DoubleWildcardRejectsEmptySegments", "/v1/{name=**}", "/v1/a//b", false, {}},
         MatchCase{"DoubleWildcardRejectsTrailingSlash", "/v1/**", "/v1/a/", false, {}},
         MatchCase{"UnboundDoubleWildcard", "/v1/**", "/v1/a/b", true, {}},
         MatchCase{"RootDoubleWildcardMatchesRoot", "/{path=**}", "/", true, {{"path", ""}}},
-        MatchCase{"DoubleWildcardAfterPrefix", "/v1/{name=shelves/*/books/**}",
-                  "/v1/shelves/1/books", true, {{"name", "shelves/1/books"}}},
-        MatchCase{"VerbWithDoubleWildcard", "/v1/{name=shelves/*/books/**}:search",
-                  "/v1/shelves/1/books/a/b:search", true, {{"name", "shelves/1/books/a/b"}}},
-        MatchCase{"VerbWithZeroDoubleWildcardSegments", "/v1/{name=shelves/*/books/**}:search",
-                  "/v1/shelves/1/books:search", true, {{"name", "shelves/1/books"}}},
-        MatchCase{"VerbMissing", "/v1/{name=shelves/*/books/**}:search", "/v1/shelves/1/books/a",
-                  false, {}},
+        MatchCase{"DoubleWildcardAfterPrefix",
+                  "/v1/{name=shelves/*/books/**}",
+                  "/v1/shelves/1/books",
+                  true,
+                  {{"name", "shelves/1/books"}}},
+        MatchCase{"VerbWithDoubleWildcard",
+                  "/v1/{name=shelves/*/books/**}:search",
+                  "/v1/shelves/1/books/a/b:search",
+                  true,
+                  {{"name", "shelves/1/books/a/b"}}},
+        MatchCase{"VerbWithZeroDoubleWildcardSegments",
+                  "/v1/{name=shelves/*/books/**}:search",
+                  "/v1/shelves/1/books:search",
+                  true,
+                  {{"name", "shelves/1/books"}}},
+        MatchCase{"VerbMissing",
+                  "/v1/{name=shelves/*/books/**}:search",
+                  "/v1/shelves/1/books/a",
+                  false,
+                  {}},
         MatchCase{"OtherVerb", "/v1/{name=**}:search", "/v1/a:find", false, {}},
         MatchCase{"VerbNeedsColon", "/v1/{id}:get", "/v1/aget", false, {}},
         MatchCase{"EncodedColonIsNotAVerb", "/v1/{id}:get", "/v1/a%3Aget", false, {}},
@@ -218,6 +261,10 @@ struct SpecificityCase {
   std::string less;
   bool equal;
 };
+
+void PrintTo(const SpecificityCase& c, std::ostream* os) {
+  *os << c.more << (c.equal ? " == " : " > ") << c.less;
+}
 
 class SpecificityTest : public ::testing::TestWithParam<SpecificityCase> {};
 
@@ -267,6 +314,10 @@ struct DecodeCase {
   std::optional<std::string> out;
 };
 
+void PrintTo(const DecodeCase& c, std::ostream* os) {
+  *os << "\"" << c.in << "\" mode " << static_cast<int>(c.mode);
+}
+
 class PercentDecodeTableTest : public ::testing::TestWithParam<DecodeCase> {};
 
 TEST_P(PercentDecodeTableTest, DecodesPerMode) {
@@ -277,22 +328,22 @@ TEST_P(PercentDecodeTableTest, DecodesPerMode) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, PercentDecodeTableTest,
-    ::testing::Values(
-        DecodeCase{"", PercentDecodeMode::kAll, ""},
-        DecodeCase{"plain", PercentDecodeMode::kAll, "plain"},
-        DecodeCase{"a%20b%2fc%2F", PercentDecodeMode::kAll, "a b/c/"},
-        DecodeCase{"%e2%82%AC", PercentDecodeMode::kAll, "\xE2\x82\xAC"},
-        DecodeCase{"%00", PercentDecodeMode::kAll, std::string(1, '\0')},
-        DecodeCase{"a+b", PercentDecodeMode::kAll, "a+b"},
-        DecodeCase{"a+b%2B", PercentDecodeMode::kForm, "a b+"},
-        DecodeCase{"a%2Fb%2fc%20d", PercentDecodeMode::kKeepEncodedSlash, "a%2Fb%2fc d"},
-        DecodeCase{"a+b", PercentDecodeMode::kKeepEncodedSlash, "a+b"},
-        DecodeCase{"%", PercentDecodeMode::kAll, std::nullopt},
-        DecodeCase{"%4", PercentDecodeMode::kAll, std::nullopt},
-        DecodeCase{"a%4g", PercentDecodeMode::kAll, std::nullopt},
-        DecodeCase{"%%41", PercentDecodeMode::kAll, std::nullopt},
-        DecodeCase{"ok%zz", PercentDecodeMode::kForm, std::nullopt},
-        DecodeCase{"%2", PercentDecodeMode::kKeepEncodedSlash, std::nullopt}));
+    ::testing::Values(DecodeCase{"", PercentDecodeMode::kAll, ""},
+                      DecodeCase{"plain", PercentDecodeMode::kAll, "plain"},
+                      DecodeCase{"a%20b%2fc%2F", PercentDecodeMode::kAll, "a b/c/"},
+                      DecodeCase{"%e2%82%AC", PercentDecodeMode::kAll, "\xE2\x82\xAC"},
+                      DecodeCase{"%00", PercentDecodeMode::kAll, std::string(1, '\0')},
+                      DecodeCase{"a+b", PercentDecodeMode::kAll, "a+b"},
+                      DecodeCase{"a+b%2B", PercentDecodeMode::kForm, "a b+"},
+                      DecodeCase{"a%2Fb%2fc%20d", PercentDecodeMode::kKeepEncodedSlash,
+                                 "a%2Fb%2fc d"},
+                      DecodeCase{"a+b", PercentDecodeMode::kKeepEncodedSlash, "a+b"},
+                      DecodeCase{"%", PercentDecodeMode::kAll, std::nullopt},
+                      DecodeCase{"%4", PercentDecodeMode::kAll, std::nullopt},
+                      DecodeCase{"a%4g", PercentDecodeMode::kAll, std::nullopt},
+                      DecodeCase{"%%41", PercentDecodeMode::kAll, std::nullopt},
+                      DecodeCase{"ok%zz", PercentDecodeMode::kForm, std::nullopt},
+                      DecodeCase{"%2", PercentDecodeMode::kKeepEncodedSlash, std::nullopt}));
 
 TEST(PercentDecodeTest, AppendsToExistingOutput) {
   std::string out = "x=";

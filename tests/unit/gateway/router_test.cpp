@@ -1,11 +1,12 @@
 #include "gateway/router.hpp"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace switchyard::gateway {
 namespace {
@@ -45,6 +46,8 @@ struct PrecedenceCase {
   Bindings bindings;
 };
 
+void PrintTo(const PrecedenceCase& c, std::ostream* os) { *os << c.path; }
+
 class RouterPrecedenceTest : public ::testing::TestWithParam<PrecedenceCase> {};
 
 TEST_P(RouterPrecedenceTest, MostSpecificTemplateWins) {
@@ -64,18 +67,19 @@ INSTANTIATE_TEST_SUITE_P(
         PrecedenceCase{"/v1/users/me", "/v1/users/me", {}},
         PrecedenceCase{"/v1/users/42", "/v1/users/{id}", {{"id", "42"}}},
         PrecedenceCase{"/v1/users/m%65", "/v1/users/me", {}},
-        PrecedenceCase{"/v1/users/42/posts/7", "/v1/users/{id}/posts/{post}",
-                       {{"id", "42"}, {"post", "7"}}},
-        PrecedenceCase{"/v1/users/42/posts/7/likes", "/v1/{name=users/*/posts/**}",
+        PrecedenceCase{
+            "/v1/users/42/posts/7", "/v1/users/{id}/posts/{post}", {{"id", "42"}, {"post", "7"}}},
+        PrecedenceCase{"/v1/users/42/posts/7/likes",
+                       "/v1/{name=users/*/posts/**}",
                        {{"name", "users/42/posts/7/likes"}}},
-        PrecedenceCase{"/v1/users/42/posts", "/v1/{name=users/*/posts/**}",
-                       {{"name", "users/42/posts"}}},
+        PrecedenceCase{
+            "/v1/users/42/posts", "/v1/{name=users/*/posts/**}", {{"name", "users/42/posts"}}},
         PrecedenceCase{"/v1/users/42/comments", "/v1/users/**", {}},
         PrecedenceCase{"/v1/users", "/v1/users", {}},
         PrecedenceCase{"/v1/groups/g", "/v1/{name=**}", {{"name", "groups/g"}}},
         PrecedenceCase{"/v1", "/v1/{name=**}", {{"name", ""}}},
-        PrecedenceCase{"/v1/users/42:activate", "/v1/{name=users/*}:activate",
-                       {{"name", "users/42"}}},
+        PrecedenceCase{
+            "/v1/users/42:activate", "/v1/{name=users/*}:activate", {{"name", "users/42"}}},
         PrecedenceCase{"/v1/users/42:search", "/v1/{name=**}:search", {{"name", "users/42"}}},
         PrecedenceCase{"/v1/users/42:other", "/v1/users/{id}", {{"id", "42:other"}}},
         PrecedenceCase{"/v2/x", "/**", {}}, PrecedenceCase{"/", "/**", {}}));
@@ -155,8 +159,7 @@ TEST(RouterTest, UnknownPathIsNotFound) {
   const StringRouter router = MakeRouter({{"GET", "/v1/users/{id}"}, {"POST", "/v1/users"}});
   for (const char* path : {"/v1/groups", "/v1/users/1/x", "/v2/users", "/", "", "v1/users",
                            "/v1/users/", "/v1//users", "/v1/users/1/"}) {
-    EXPECT_TRUE(std::holds_alternative<StringRouter::NotFound>(router.Match("GET", path)))
-        << path;
+    EXPECT_TRUE(std::holds_alternative<StringRouter::NotFound>(router.Match("GET", path))) << path;
   }
 }
 

@@ -2,12 +2,12 @@
 
 #include "user-service/user_service_impl.hpp"
 
-#include <gtest/gtest.h>
+#include <map>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <map>
+#include <gtest/gtest.h>
 
 namespace switchyard::user {
 namespace {
@@ -75,8 +75,9 @@ class FakeUserStore final : public UserStore {
 class UserServiceImplTest : public ::testing::Test {
  protected:
   template <class Request, class Response>
-  absl::Status Call(boost::asio::awaitable<absl::Status> (UserServiceImpl::*method)(
-                        CallContext, const Request&, Response&),
+  absl::Status Call(boost::asio::awaitable<absl::Status> (UserServiceImpl::*method)(CallContext,
+                                                                                    const Request&,
+                                                                                    Response&),
                     const Request& request, Response& response) {
     boost::asio::io_context io;
     auto future = boost::asio::co_spawn(
@@ -99,7 +100,8 @@ class UserServiceImplTest : public ::testing::Test {
   FakeUserStore store_;
   std::int64_t now_us_ = 1'700'000'000'123'456;
   int next_id_ = 0;
-  UserServiceImpl impl_{store_, [this] { return now_us_; }, [this] {
+  UserServiceImpl impl_{store_, [this] { return now_us_; },
+                        [this] {
                           char id[37];
                           std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", ++next_id_);
                           return std::string(id);
@@ -177,7 +179,8 @@ TEST_F(UserServiceImplTest, UpdateValidatesPresentFields) {
 }
 
 TEST_F(UserServiceImplTest, ListUsesDefaultPageSizeAndEncodesNextToken) {
-  for (int i = 0; i < 25; ++i) Create("User " + std::to_string(i), "u" + std::to_string(i) + "@example.com");
+  for (int i = 0; i < 25; ++i)
+    Create("User " + std::to_string(i), "u" + std::to_string(i) + "@example.com");
   v1::ListUsersRequest request;
   v1::ListUsersResponse response;
   ASSERT_TRUE(Call(&UserServiceImpl::ListUsers, request, response).ok());

@@ -1,8 +1,8 @@
 #include "user-service/user_validation.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace switchyard::user {
 namespace {
@@ -38,11 +38,19 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{std::string(100, 'x'), true, std::string(100, 'x')},
                       Case{std::string(101, 'x'), false, "at most 100"},
                       // 100 two-byte characters are 100 characters, not 200.
-                      Case{[] { std::string s; for (int i = 0; i < 100; ++i) s += "\xC3\xA9"; return s; }(),
-                           true, [] { std::string s; for (int i = 0; i < 100; ++i) s += "\xC3\xA9"; return s; }()},
-                      Case{"Zo\xC3\xAB", true, "Zo\xC3\xAB"},
-                      Case{"bad\xFFutf8", false, "UTF-8"}, Case{"tab\tinside", false, "control"},
-                      Case{"nul\x01", false, "control"}));
+                      Case{[] {
+                             std::string s;
+                             for (int i = 0; i < 100; ++i) s += "\xC3\xA9";
+                             return s;
+                           }(),
+                           true,
+                           [] {
+                             std::string s;
+                             for (int i = 0; i < 100; ++i) s += "\xC3\xA9";
+                             return s;
+                           }()},
+                      Case{"Zo\xC3\xAB", true, "Zo\xC3\xAB"}, Case{"bad\xFFutf8", false, "UTF-8"},
+                      Case{"tab\tinside", false, "control"}, Case{"nul\x01", false, "control"}));
 
 class EmailTest : public ::testing::TestWithParam<Case> {};
 
@@ -61,27 +69,28 @@ TEST_P(EmailTest, NormalizesOrRejectsNamingTheField) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, EmailTest,
-    ::testing::Values(
-        Case{"ada@example.com", true, "ada@example.com"},
-        Case{"  Ada.Lovelace@Example.COM ", true, "ada.lovelace@example.com"},
-        Case{"first+tag@sub.example.co.uk", true, "first+tag@sub.example.co.uk"},
-        Case{"", false, "required"}, Case{"ada", false, "valid address"},
-        Case{"ada@", false, "valid address"}, Case{"@example.com", false, "valid address"},
-        Case{"ada@example", false, "valid address"}, Case{"a@b@example.com", false, "valid address"},
-        Case{".ada@example.com", false, "valid address"},
-        Case{"ada..l@example.com", false, "valid address"},
-        Case{"ada@-example.com", false, "valid address"},
-        Case{"ada@exa_mple.com", false, "valid address"},
-        Case{"ada lovelace@example.com", false, "valid address"},
-        Case{std::string(65, 'a') + "@example.com", false, "valid address"},
-        Case{std::string(64, 'a') + "@" + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
-                 std::string(58, 'd') + ".com",
-             false, "at most 254"},
-        Case{std::string(64, 'a') + "@" + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
-                 std::string(57, 'd') + ".com",
-             true,
-             std::string(64, 'a') + "@" + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
-                 std::string(57, 'd') + ".com"}));
+    ::testing::Values(Case{"ada@example.com", true, "ada@example.com"},
+                      Case{"  Ada.Lovelace@Example.COM ", true, "ada.lovelace@example.com"},
+                      Case{"first+tag@sub.example.co.uk", true, "first+tag@sub.example.co.uk"},
+                      Case{"", false, "required"}, Case{"ada", false, "valid address"},
+                      Case{"ada@", false, "valid address"},
+                      Case{"@example.com", false, "valid address"},
+                      Case{"ada@example", false, "valid address"},
+                      Case{"a@b@example.com", false, "valid address"},
+                      Case{".ada@example.com", false, "valid address"},
+                      Case{"ada..l@example.com", false, "valid address"},
+                      Case{"ada@-example.com", false, "valid address"},
+                      Case{"ada@exa_mple.com", false, "valid address"},
+                      Case{"ada lovelace@example.com", false, "valid address"},
+                      Case{std::string(65, 'a') + "@example.com", false, "valid address"},
+                      Case{std::string(64, 'a') + "@" + std::string(63, 'b') + "." +
+                               std::string(63, 'c') + "." + std::string(58, 'd') + ".com",
+                           false, "at most 254"},
+                      Case{std::string(64, 'a') + "@" + std::string(63, 'b') + "." +
+                               std::string(63, 'c') + "." + std::string(57, 'd') + ".com",
+                           true,
+                           std::string(64, 'a') + "@" + std::string(63, 'b') + "." +
+                               std::string(63, 'c') + "." + std::string(57, 'd') + ".com"}));
 
 TEST(UserIdTest, AcceptsUuidInEitherCaseAndLowerCasesIt) {
   const auto id = NormalizeId("3F2504E0-4F89-41D3-9A0C-0305E82C3301");
