@@ -46,8 +46,10 @@ int main(int argc, char** argv) {
   ConfigReader config(argc, argv);
   gateway::GatewayConfig app;
   app.http.listen_address = config.String("HTTP_LISTEN", "0.0.0.0:8080", "HTTP listen address");
-  const std::string user_service =
-      config.String("USER_SERVICE_ADDR", "127.0.0.1:50051", "user-service gRPC address");
+  const std::string user_service = config.String("USER_SERVICE_ADDR", "127.0.0.1:50051",
+                                                 "user-service gRPC address (empty: not routed)");
+  const std::string data_service = config.String("DATA_SERVICE_ADDR", "127.0.0.1:50052",
+                                                 "data-service gRPC address (empty: not routed)");
   const std::string extra = config.String(
       "EXTRA_UPSTREAMS", "", "more routed services: pkg.Service=host:port,... (comma-separated)");
   app.shards = static_cast<std::size_t>(
@@ -88,7 +90,11 @@ int main(int argc, char** argv) {
   }
   app.rest.camel_case_json = json_names == "camel";
   app.rest.cors_origins = SplitList(cors);
-  app.services["switchyard.user.v1.UserService"] = user_service;
+  if (!user_service.empty()) app.services["switchyard.user.v1.UserService"] = user_service;
+  if (!data_service.empty()) {
+    app.services["switchyard.data.v1.DataService"] = data_service;
+    app.services["switchyard.data.v1.JobService"] = data_service;
+  }
   std::string error;
   if (!ParseUpstreams(extra, app.services, error)) errors.push_back(error);
 

@@ -316,8 +316,16 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
     response.set(http::field::content_type, kJsonType);
     response.body() = std::move(json);
   }
-  if (route.success_status == 201 && !route.location.empty()) {
+  if ((route.success_status == 201 || route.success_status == 202) && !route.location.empty()) {
     response.set(http::field::location, ExpandLocation(route.location, *reply));
+  }
+  // A service sets response headers by sending initial metadata named x-... (not binary ones).
+  for (const auto& [key, value] : context.GetServerInitialMetadata()) {
+    const std::string_view name(key.data(), key.size());
+    if (name.size() > 2 && name.substr(0, 2) == "x-" && name != "x-request-id" &&
+        !name.ends_with("-bin")) {
+      response.set(name, std::string_view(value.data(), value.size()));
+    }
   }
   AddCommonHeaders(response, &request, request_id);
   co_return response;

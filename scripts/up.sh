@@ -111,7 +111,7 @@ REDIS_ADDR="127.0.0.1:$redis_port" REDIS_PASSWORD="$redis_password" \
   "$user_service_bin" > >(prefix user-service) 2>&1 &
 pids+=("$!")
 
-HTTP_LISTEN="127.0.0.1:$http_port" USER_SERVICE_ADDR="127.0.0.1:$grpc_port" \
+HTTP_LISTEN="127.0.0.1:$http_port" USER_SERVICE_ADDR="127.0.0.1:$grpc_port" DATA_SERVICE_ADDR= \
   "$gateway_bin" > >(prefix gateway) 2>&1 &
 pids+=("$!")
 

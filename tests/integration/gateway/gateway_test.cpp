@@ -34,8 +34,12 @@ class EchoServer {
     using Service = echo::EchoService::AsyncService;
     using Rpc = rpc::UnaryRpc<Service, echo::EchoRequest, echo::EchoResponse>;
     const auto echo_request =
-        [](rpc::RpcContext&, const echo::EchoRequest& request,
+        [](rpc::RpcContext& rpc, const echo::EchoRequest& request,
            echo::EchoResponse& response) -> boost::asio::awaitable<grpc::Status> {
+      // Response metadata named x-... becomes a response header at the gateway.
+      rpc.server_context.AddInitialMetadata("x-echo-fields",
+                                            std::to_string(request.ByteSizeLong()));
+      rpc.server_context.AddInitialMetadata("internal-only", "not forwarded");
       *response.mutable_request() = request;
       *response.mutable_payload() = request.payload();
       co_return grpc::Status::OK;
@@ -120,6 +124,8 @@ TEST_F(GatewayTest, ExtraAnnotatedServiceIsRoutedFromItsAnnotationsAlone) {
             "9007199254740993");  // int64 as text
   EXPECT_EQ(json.at("request").at("color").as_string(), "COLOR_RED");
   EXPECT_EQ(json.at("request").at("aliased").as_string(), "x");
+  EXPECT_FALSE(r.Header("x-echo-fields").empty());
+  EXPECT_EQ(r.Header("internal-only"), "");
 
   // additional_bindings GET with query binding: nesting, repeated, enums by name or number.
   r = Send("GET",
