@@ -3,13 +3,13 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <google/protobuf/arena.h>
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
 #include "common/grpc_client.hpp"
 #include "gateway/field_binding.hpp"
 #include "gateway/http_mapping.hpp"
+#include "gateway/json_codec.hpp"
 
 namespace switchyard::gateway {
 
@@ -71,11 +71,6 @@ std::string PublicMessage(const grpc::Status& status) {
     default:
       return status.error_message();
   }
-}
-
-std::string StatusText(const google::protobuf::util::Status& status) {
-  const auto message = status.message();
-  return std::string(message.data(), message.size());
 }
 
 }  // namespace
@@ -220,11 +215,9 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
                       "Content-Type must be application/json", request_id, &request);
     }
     Message* body_target = route.body == "*" ? message : MutableSubMessage(message, route.body);
-    google::protobuf::util::JsonParseOptions parse_options;
-    parse_options.ignore_unknown_fields = false;
-    const auto parsed =
-        google::protobuf::util::JsonStringToMessage(request.body(), body_target, parse_options);
-    if (!parsed.ok()) co_return bad_request("invalid JSON body: " + StatusText(parsed));
+    if (auto status = ParseJsonBody(request.body(), *body_target); !status.ok()) {
+      co_return bad_request(std::string(status.message()));
+    }
   }
   for (const auto& [field, value] : bindings) {
     if (auto status = SetField(*message, field, value); !status.ok()) {
@@ -306,11 +299,8 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
   if (route.success_status != 204) {
     const Message* out =
         route.response_body.empty() ? reply : SubMessage(*reply, route.response_body);
-    google::protobuf::util::JsonPrintOptions print_options;
-    print_options.preserve_proto_field_names = !options_.camel_case_json;
-    print_options.always_print_primitive_fields = true;
     std::string json;
-    if (!google::protobuf::util::MessageToJsonString(*out, &json, print_options).ok()) {
+    if (!PrintJson(*out, JsonOutputOptions{options_.camel_case_json}, json).ok()) {
       co_return Error(500, grpc::StatusCode::INTERNAL, "internal error", request_id, &request);
     }
     response.set(http::field::content_type, kJsonType);

@@ -317,6 +317,18 @@ TEST_F(GatewayTest, OversizedHeadersGet431AndGarbageGets400) {
   EXPECT_EQ(Send("GET", "/health/live").status, 200u);
 }
 
+TEST_F(GatewayTest, SlowHeadersAreCutOffWhileOthersAreServed) {
+  GatewayConfig config;
+  config.http.header_timeout = 300ms;
+  Start(std::move(config));
+  HttpTestClient slow(port_);
+  slow.WriteRaw("GET /health/live HTTP/1.1\r\nHost: x\r\n");  // and never the blank line
+  EXPECT_EQ(Send("GET", "/health/live").status, 200u);        // others are served meanwhile
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(slow.Closed());  // blocks until the gateway closes the connection
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
 TEST_F(GatewayTest, CamelCaseOutputByConfiguration) {
   GatewayConfig config;
   config.rest.camel_case_json = true;
