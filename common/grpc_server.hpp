@@ -25,6 +25,7 @@
 
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
+#include "common/metrics.hpp"
 #include "common/uuid.hpp"
 
 namespace switchyard::rpc {
@@ -63,9 +64,11 @@ class UnaryRpc {
   // Starts serving `method` on every shard of `runtime`. Call after the server has started. The
   // service, runtime and logger must outlive the server's shutdown.
   static void Serve(Runtime& runtime, Service& service, RequestMethod request_method,
-                    std::string name, Handler handler, Logger& logger) {
+                    std::string name, Handler handler, Logger& logger,
+                    RpcMetrics* metrics = nullptr) {
+    const RpcMetrics::Method* series = metrics ? &metrics->ForMethod(name) : nullptr;
     auto method = std::make_shared<const Method>(
-        Method{&service, request_method, std::move(name), std::move(handler), &logger});
+        Method{&service, request_method, std::move(name), std::move(handler), &logger, series});
     for (std::size_t i = 0; i < runtime.size(); ++i) {
       for (int k = 0; k < kRequestedCallsPerMethod; ++k) Call::Arm(method, runtime.shard(i));
     }
@@ -78,6 +81,7 @@ class UnaryRpc {
     std::string name;
     Handler handler;
     Logger* logger;
+    const RpcMetrics::Method* metrics;  // null: not measured
   };
 
   class Call {
@@ -157,6 +161,10 @@ class UnaryRpc {
       const bool cancelled = cancelled_.load(std::memory_order_relaxed);
       const int code = cancelled ? static_cast<int>(grpc::StatusCode::CANCELLED)
                                  : static_cast<int>(status.error_code());
+      if (method_->metrics != nullptr) {
+        method_->metrics->handled[static_cast<std::size_t>(code) % 17]->Increment();
+        method_->metrics->seconds->Observe(ms / 1000.0);
+      }
       if (method_->logger->Enabled(LogLevel::kInfo)) {
         method_->logger->Info("rpc", {{"method", method_->name},
                                       {"code", code},

@@ -1,6 +1,7 @@
 #include "common/redis_client.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -441,7 +442,10 @@ void RedisClient::OnHandshakeReply(const HandshakeStep& step, const Reply& reply
   const bool reconnected = ever_ready_;
   ever_ready_ = true;
   backoff_attempt_ = 0;
-  if (reconnected) ++reconnects_;
+  if (reconnected) {
+    ++reconnects_;
+    if (observer_ != nullptr) observer_->OnReconnect();
+  }
   SetState(State::kReady);
   logger_.Info(reconnected ? "redis reconnected" : "redis connected",
                {{"host", config_.host},
@@ -588,6 +592,26 @@ void RedisClient::OnHandshakeReplyThunk(redisAsyncContext* context, void* reply,
 
 asio::awaitable<absl::StatusOr<Reply>> RedisClient::Command(
     std::vector<std::string> args, std::optional<Clock::time_point> deadline) {
+  RedisObserver* observer = observer_;  // outlives the client, unlike `this` perhaps
+  if (observer == nullptr) co_return co_await Send(std::move(args), deadline);
+  std::string name = args.empty() ? std::string() : args.front();
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const auto started = Clock::now();
+  absl::StatusOr<Reply> result = co_await Send(std::move(args), deadline);
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::string status = "ok";
+  if (!result.ok()) {
+    status = absl::StatusCodeToString(result.status().code());
+    for (char& c : status) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  } else if (result->type == Reply::Type::kError) {
+    status = "error_reply";
+  }
+  observer->OnCommand(name, status, seconds);
+  co_return result;
+}
+
+asio::awaitable<absl::StatusOr<Reply>> RedisClient::Send(std::vector<std::string> args,
+                                                          std::optional<Clock::time_point> deadline) {
   if (absl::Status invalid = ValidateCommand(args); !invalid.ok()) co_return invalid;
   if (!IsReady()) co_return Unavailable(NotReadyReason());
   const Clock::time_point now = Clock::now();

@@ -76,6 +76,16 @@ class Script {
   std::string sha1_;
 };
 
+// Sees every command's outcome and every reconnection (metrics). Called on the client's thread.
+class RedisObserver {
+ public:
+  virtual ~RedisObserver() = default;
+  // `command` is the command's name (GET, EVALSHA, ...); `status` is "ok", "error_reply" or the
+  // lower-case status code name ("unavailable", "deadline_exceeded", "cancelled", ...).
+  virtual void OnCommand(std::string_view command, std::string_view status, double seconds) = 0;
+  virtual void OnReconnect() = 0;
+};
+
 class RedisClient : public std::enable_shared_from_this<RedisClient> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -88,6 +98,9 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
 
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
+
+  // Before Start(); `observer` must outlive the client.
+  void SetObserver(RedisObserver* observer) { observer_ = observer; }
 
   // Before Start(). `script` must outlive the client. Loaded on each connect.
   void RegisterScript(const Script* script);
@@ -138,6 +151,10 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
       std::optional<Clock::time_point> deadline = std::nullopt);
 
  private:
+  // Command without the observer.
+  boost::asio::awaitable<absl::StatusOr<Reply>> Send(std::vector<std::string> args,
+                                                     std::optional<Clock::time_point> deadline);
+
   enum class State { kIdle, kConnecting, kReady, kBackoff, kStopped };
   struct HandshakeStep;
   struct PendingCommand;
@@ -196,6 +213,7 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer reconnect_timer_;
   std::minstd_rand rng_;
+  RedisObserver* observer_ = nullptr;
 };
 
 }  // namespace switchyard::redis

@@ -16,6 +16,10 @@ ServiceHost::ServiceHost(ServiceHostOptions options, Logger& logger)
 ServiceHost::~ServiceHost() { Shutdown(); }
 
 absl::Status ServiceHost::Start() {
+  // Metrics first: a port that cannot be bound stops the start before any gRPC state exists.
+  if (!options_.metrics_address.empty()) {
+    if (auto status = metrics_.Serve(options_.metrics_address); !status.ok()) return status;
+  }
   builder_.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
   runtime_.AddServerQueues(builder_);
   server_ = builder_.BuildAndStart();
@@ -28,6 +32,7 @@ absl::Status ServiceHost::Start() {
   runtime_.Start();
   logger_.Info("grpc server listening", {{"address", options_.listen_address},
                                          {"port", port_},
+                                         {"metrics_port", metrics_.port()},
                                          {"shards", static_cast<std::int64_t>(options_.shards)}});
   return absl::OkStatus();
 }

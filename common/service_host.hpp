@@ -22,6 +22,7 @@
 
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
+#include "common/metrics.hpp"
 #include "common/stop_signal.hpp"
 
 namespace switchyard {
@@ -32,6 +33,8 @@ struct ServiceHostOptions {
   std::chrono::milliseconds shutdown_grace{20000};
   // Fully qualified names whose grpc.health.v1 status follows SetServing (the overall "" too).
   std::vector<std::string> health_services;
+  // Where GET /metrics answers in Prometheus text (host:port); empty: not served.
+  std::string metrics_address;
 };
 
 class ServiceHost {
@@ -42,6 +45,8 @@ class ServiceHost {
   ServiceHost& operator=(const ServiceHost&) = delete;
 
   rpc::Runtime& runtime() { return runtime_; }
+  Metrics& metrics() { return metrics_; }
+  RpcMetrics& rpc_metrics() { return rpc_metrics_; }
   // Register async services here before Start().
   grpc::ServerBuilder& builder() { return builder_; }
 
@@ -68,6 +73,8 @@ class ServiceHost {
  private:
   ServiceHostOptions options_;
   Logger& logger_;
+  Metrics metrics_;
+  RpcMetrics rpc_metrics_{metrics_.registry()};
   rpc::Runtime runtime_;
   grpc::ServerBuilder builder_;
   std::unique_ptr<grpc::Server> server_;

@@ -34,6 +34,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -103,9 +104,11 @@ class JobWorker : public std::enable_shared_from_this<JobWorker> {
   JobWorker(rpc::Shard& shard, redis::RedisConfig redis, JobWorkerOptions options,
             std::shared_ptr<const JobRegistry> registry, JobMetrics& metrics, Logger& logger);
 
+  // Until both connections are up the first time (or the worker stops).
+  boost::asio::awaitable<void> WaitUntilConnected();
   boost::asio::awaitable<void> ReadLoop();
   boost::asio::awaitable<void> MaintenanceLoop();
-  boost::asio::awaitable<void> RunDelivery(Delivery delivery);
+  boost::asio::awaitable<void> RunAttempt(Delivery delivery);
   boost::asio::awaitable<JobResult> InvokeHandler(const JobType* type, JobContext& context,
                                                   const std::string& payload_json);
   boost::asio::awaitable<void> Heartbeat(Delivery delivery);
@@ -116,9 +119,13 @@ class JobWorker : public std::enable_shared_from_this<JobWorker> {
                                         std::chrono::steady_clock::duration took);
 
   void Launch(Delivery delivery);
-  void Spawn(boost::asio::awaitable<void> work, boost::asio::cancellation_slot slot);
-  void OnCoroutineDone();
+  // Runs `work` on the shard, cancellable through `slot`; `on_done` runs after it ended.
+  void Spawn(boost::asio::awaitable<void> work, boost::asio::cancellation_slot slot,
+             std::function<void()> on_done);
   void MaybeFinishStop();
+  void FinishStop();
+  // Logs the first failure of a run of failed Redis calls, and the recovery.
+  void NoteRedis(const absl::Status& status, std::string_view what);
   std::chrono::milliseconds NextRetryDelay(std::int32_t attempt);
 
   rpc::Shard& shard_;
@@ -141,7 +148,9 @@ class JobWorker : public std::enable_shared_from_this<JobWorker> {
   bool started_ = false;
   bool stopping_ = false;
   bool abandoning_ = false;
+  bool finishing_ = false;
   bool stopped_ = false;
+  bool redis_trouble_ = false;
   std::vector<std::function<void()>> on_stopped_;
   std::minstd_rand rng_;
 };

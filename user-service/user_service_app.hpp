@@ -5,6 +5,7 @@
 // shard's impl; health that follows Redis. main() and the integration tests both use this.
 
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <vector>
 
@@ -46,6 +47,8 @@ class UserServiceApp {
 
   void OnRedisState(std::size_t shard, bool ready);
   void ServeRpcs();
+  // Keeps users_total equal to the number of users in Redis (ZCARD, every few seconds).
+  boost::asio::awaitable<void> RefreshUserCount();
 
   UserServiceConfig config_;
   Logger& logger_;
@@ -53,6 +56,10 @@ class UserServiceApp {
   v1::UserService::AsyncService service_;
   std::vector<std::unique_ptr<ShardState>> shards_;
   std::atomic<std::size_t> ready_shards_{0};
+  RedisMetrics redis_metrics_{host_.metrics().registry()};
+  prometheus::Gauge& users_total_;
+  std::unique_ptr<boost::asio::steady_timer> refresh_timer_;  // shard 0's io thread
+  bool stopping_ = false;                                    // shard 0's io thread
 };
 
 }  // namespace switchyard::user

@@ -11,7 +11,7 @@
 #include "common/service_host.hpp"
 #include "gateway/gateway_app.hpp"
 #include "switchyard/test/v1/echo_service.grpc.pb.h"
-#include "tests/integration/gateway/http_test_client.hpp"
+#include "tests/support/http_test_client.hpp"
 #include "tests/integration/user-service/user_service_harness.hpp"
 
 namespace switchyard::gateway {

@@ -35,6 +35,7 @@ class UserServiceHarness {
     config_.host.listen_address = "127.0.0.1:0";
     config_.host.shards = 2;
     config_.host.shutdown_grace = 2s;
+    config_.host.metrics_address = "127.0.0.1:0";
     config_.redis.host = "127.0.0.1";
     config_.redis.port = redis_.port();
     config_.redis.password = redis_.password();
@@ -44,6 +45,8 @@ class UserServiceHarness {
     if (!start_status_.ok()) return;
     address_ = "127.0.0.1:" + std::to_string(app_->port());
     config_.host.listen_address = address_;  // a restart comes back on the same port
+    metrics_port_ = app_->host().metrics().port();
+    config_.host.metrics_address = "127.0.0.1:" + std::to_string(metrics_port_);
     channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
     health_ = grpc::health::v1::Health::NewStub(channel_);
   }
@@ -91,6 +94,7 @@ class UserServiceHarness {
   }
 
   testing::RedisServer& redis() { return redis_; }
+  int metrics_port() const { return metrics_port_; }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const std::string& address() const { return address_; }
 
@@ -103,6 +107,7 @@ class UserServiceHarness {
   std::unique_ptr<UserServiceApp> app_;
   absl::Status start_status_;
   std::string address_;
+  int metrics_port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };

@@ -8,6 +8,7 @@
 
 #include "switchyard/user/v1/user_service.grpc.pb.h"
 #include "tests/integration/user-service/user_service_harness.hpp"
+#include "tests/support/http_test_client.hpp"
 
 namespace switchyard::user {
 namespace {
@@ -284,6 +285,58 @@ TEST_F(UserServiceTest, RequestIdFromMetadataAppearsInTheCallsLogLine) {
   EXPECT_NE(line.find("\"method\":\"CreateUser\""), std::string::npos) << line;
   EXPECT_NE(line.find("\"code\":0"), std::string::npos) << line;
   EXPECT_EQ(log.find("s3cret-pass"), std::string::npos);  // the Redis password is never logged
+}
+
+}  // namespace
+}  // namespace switchyard::user
+
+namespace switchyard::user {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The value of one sample line `name{labels} value` in Prometheus text, or -1 when absent.
+double Sample(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST(UserServiceMetricsTest, CountsCallsRedisCommandsUsersAndProcess) {
+  UserServiceHarness harness;
+  ASSERT_TRUE(harness.Ready());
+  auto stub = v1::UserService::NewStub(harness.channel());
+  for (const char* email : {"a@example.com", "b@example.com", "a@example.com"}) {
+    grpc::ClientContext context;
+    v1::CreateUserRequest request;
+    request.set_name("M");
+    request.set_email(email);
+    v1::CreateUserResponse response;
+    stub->CreateUser(&context, request, &response);
+  }
+  std::string text;
+  // users_total is refreshed from Redis every 2 s.
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        text = testing::HttpSend(static_cast<unsigned short>(harness.metrics_port()), "GET",
+                                 "/metrics")
+                   .body;
+        return Sample(text, "users_total") == 2;
+      },
+      10s))
+      << text;
+  EXPECT_EQ(Sample(text, R"(grpc_server_handled_total{code="OK",method="CreateUser"})"), 2);
+  EXPECT_EQ(Sample(text, R"(grpc_server_handled_total{code="ALREADY_EXISTS",method="CreateUser"})"),
+            1);
+  EXPECT_EQ(Sample(text, R"(grpc_server_handling_seconds_count{method="CreateUser"})"), 3);
+  EXPECT_GE(Sample(text, R"(redis_command_duration_seconds_count{command="EVALSHA",status="ok"})"),
+            3);
+  EXPECT_EQ(Sample(text, "redis_reconnects_total"), 0);
+  EXPECT_GT(Sample(text, "process_resident_memory_bytes"), 1e6);
+  EXPECT_GT(Sample(text, "process_open_fds"), 3);
+  EXPECT_GT(Sample(text, "process_start_time_seconds"), 1.6e9);
+  // No label carries an id or an email.
+  EXPECT_EQ(text.find("@example.com"), std::string::npos);
 }
 
 }  // namespace

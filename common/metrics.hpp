@@ -1,0 +1,92 @@
+#pragma once
+
+// Prometheus metrics: one registry per process (passed by reference), process_* metrics read
+// from /proc, a text endpoint on the process's metrics port, and the metric sets shared by the
+// services (gRPC server side, Redis client side). Label values are always bounded: method names
+// from the contracts, status codes, command names, route templates; never an id or an email.
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "common/redis_client.hpp"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace switchyard {
+
+// Latency buckets in seconds, from 0.25 ms to 10 s.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  prometheus::Registry& registry() { return *registry_; }
+
+  // Every metric of the registry and the process, in Prometheus text format.
+  std::string Serialize() const;
+
+  // Serves GET /metrics on `address` (host:port; port 0 picks one) from a small thread pool of
+  // its own. One line of reason when it cannot bind.
+  absl::Status Serve(const std::string& address);
+  int port() const { return port_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = 0;
+};
+
+// grpc_server_handled_total{method,code} and grpc_server_handling_seconds{method}.
+class RpcMetrics {
+ public:
+  struct Method {
+    std::array<prometheus::Counter*, 17> handled{};  // by grpc::StatusCode
+    prometheus::Histogram* seconds = nullptr;
+  };
+
+  explicit RpcMetrics(prometheus::Registry& registry);
+
+  // Creates the series of `method` (call at registration, not per call); stable reference.
+  const Method& ForMethod(const std::string& method);
+
+ private:
+  prometheus::Family<prometheus::Counter>& handled_;
+  prometheus::Family<prometheus::Histogram>& seconds_;
+  std::mutex mutex_;
+  std::map<std::string, Method> methods_;
+};
+
+// redis_command_duration_seconds{command,status} and redis_reconnects_total.
+class RedisMetrics final : public redis::RedisObserver {
+ public:
+  explicit RedisMetrics(prometheus::Registry& registry);
+
+  void OnCommand(std::string_view command, std::string_view status, double seconds) override;
+  void OnReconnect() override;
+
+ private:
+  prometheus::Family<prometheus::Histogram>& duration_;
+  prometheus::Counter& reconnects_;
+  std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, prometheus::Histogram*, std::less<>> series_;
+};
+
+}  // namespace switchyard

@@ -1,0 +1,86 @@
+// data-service: reads configuration, registers the production job types, wires DataServiceApp,
+// runs until SIGTERM/SIGINT.
+
+#include <cstdio>
+
+#include "common/config.hpp"
+#include "common/logger.hpp"
+#include "data-service/builtin_jobs.hpp"
+#include "data-service/data_service_app.hpp"
+
+int main(int argc, char** argv) {
+  using namespace switchyard;
+  BlockStopSignals();
+
+  ConfigReader config(argc, argv);
+  data::DataServiceConfig app;
+  app.host.listen_address =
+      config.String("GRPC_LISTEN", "0.0.0.0:50052", "gRPC listen address (host:port)");
+  app.host.shards = static_cast<std::size_t>(
+      config.Int("WORKER_THREADS", 1, 1, 64, "event-loop threads, each with its own Redis link"));
+  app.host.shutdown_grace = config.Millis("SHUTDOWN_GRACE_MS", 20000, 0, 600000,
+                                          "time in-flight calls and running jobs get on SIGTERM");
+  const std::string redis_addr =
+      config.String("REDIS_ADDR", "127.0.0.1:6379", "Redis address (host:port)");
+  app.redis.password = config.String("REDIS_PASSWORD", "", "Redis password (AUTH); never logged");
+  app.redis.db = static_cast<int>(config.Int("REDIS_DB", 0, 0, 15, "Redis database number"));
+  app.redis.command_timeout =
+      config.Millis("REDIS_TIMEOUT_MS", 1000, 1, 60000, "limit for one Redis command");
+  const std::string user_service_addr = config.String(
+      "USER_SERVICE_ADDR", "127.0.0.1:50051", "user-service address (host:port) for users.report");
+  app.worker_enabled =
+      config.Int("WORKER_ENABLED", 1, 0, 1, "1: run jobs in this process; 0: the API only") == 1;
+  app.worker.concurrency = static_cast<std::int32_t>(
+      config.Int("JOB_CONCURRENCY", 4, 1, 1024, "job attempts running at once in this process"));
+  app.worker.visibility_timeout =
+      config.Millis("JOB_VISIBILITY_TIMEOUT_MS", 30000, 100, 3600000,
+                    "silence after which another worker takes over a running job");
+  app.worker.backoff_base = config.Millis("JOB_BACKOFF_BASE_MS", 1000, 1, 3600000,
+                                          "delay before the first retry; doubles per retry");
+  app.worker.backoff_max =
+      config.Millis("JOB_BACKOFF_MAX_MS", 60000, 1, 86400000, "longest delay between attempts");
+  app.worker.attempt_timeout = config.Millis("JOB_TIMEOUT_MS", 30000, 1, 3600000,
+                                             "limit for one attempt; past it the attempt fails");
+  const std::string level_name = config.String("LOG_LEVEL", "info", "debug, info, warn or error");
+  config.RejectUnknownFlags();
+
+  if (config.help_requested()) {
+    std::fputs(config.Usage("data-service").c_str(), stdout);
+    return 0;
+  }
+  LogLevel level = LogLevel::kInfo;
+  std::vector<std::string> errors = config.errors();
+  if (!ParseLogLevel(level_name, level)) {
+    errors.push_back("LOG_LEVEL: unknown level '" + level_name + "'");
+  }
+  if (!SplitHostPort(redis_addr, app.redis.host, app.redis.port)) {
+    errors.push_back("REDIS_ADDR: expected host:port, got '" + redis_addr + "'");
+  }
+  std::string user_host;
+  int user_port = 0;
+  if (!SplitHostPort(user_service_addr, user_host, user_port)) {
+    errors.push_back("USER_SERVICE_ADDR: expected host:port, got '" + user_service_addr + "'");
+  }
+  if (app.worker.backoff_max < app.worker.backoff_base) {
+    errors.push_back("JOB_BACKOFF_MAX_MS: must not be below JOB_BACKOFF_BASE_MS");
+  }
+  Logger logger("data-service", SWITCHYARD_VERSION, level);
+  if (!errors.empty()) {
+    for (const auto& error : errors) logger.Error("bad configuration", {{"error", error}});
+    return 2;
+  }
+
+  // Production knows exactly these job types; test types exist only in test binaries.
+  auto registry = std::make_shared<data::JobRegistry>();
+  data::RegisterBuiltinJobs(*registry, {data::MakeUserServiceChannel(user_service_addr)});
+
+  data::DataServiceApp service(std::move(app), registry, logger);
+  if (auto status = service.Start(); !status.ok()) {
+    logger.Error("cannot start", {{"error", status.message()}});
+    return 1;
+  }
+  service.WaitForSignal();
+  service.Shutdown();
+  logger.Info("stopped");
+  return 0;
+}
