@@ -1,13 +1,14 @@
 #include "common/metrics.hpp"
 
 #include <dirent.h>
-#include <prometheus/exposer.h>
-#include <prometheus/text_serializer.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include <prometheus/exposer.h>
+#include <prometheus/text_serializer.h>
 
 namespace switchyard {
 
@@ -89,10 +90,10 @@ class ProcessCollector final : public prometheus::Collectable {
 
 // The standard names of grpc::StatusCode values, the `code` label.
 constexpr std::array<const char*, 17> kCodeNames = {
-    "OK",       "CANCELLED",         "UNKNOWN",      "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS",   "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",     "INTERNAL",
-    "UNAVAILABLE", "DATA_LOSS",      "UNAUTHENTICATED"};
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 
 }  // namespace
 

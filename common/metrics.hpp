@@ -5,12 +5,6 @@
 // services (gRPC server side, Redis client side). Label values are always bounded: method names
 // from the contracts, status codes, command names, route templates; never an id or an email.
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include <array>
 #include <map>
 #include <memory>
@@ -19,6 +13,12 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 #include "common/redis_client.hpp"
 
 namespace prometheus {

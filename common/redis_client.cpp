@@ -1,8 +1,8 @@
 #include "common/redis_client.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -610,8 +610,8 @@ asio::awaitable<absl::StatusOr<Reply>> RedisClient::Command(
   co_return result;
 }
 
-asio::awaitable<absl::StatusOr<Reply>> RedisClient::Send(std::vector<std::string> args,
-                                                          std::optional<Clock::time_point> deadline) {
+asio::awaitable<absl::StatusOr<Reply>> RedisClient::Send(
+    std::vector<std::string> args, std::optional<Clock::time_point> deadline) {
   if (absl::Status invalid = ValidateCommand(args); !invalid.ok()) co_return invalid;
   if (!IsReady()) co_return Unavailable(NotReadyReason());
   const Clock::time_point now = Clock::now();

@@ -11,6 +11,7 @@
 namespace switchyard::data {
 
 absl::Status ToProto(const JobRecord& record, v1::Job& job) {
+  job.Clear();
   job.set_id(record.id);
   job.set_type(record.type);
   auto payload = JsonToStruct(record.payload_json);

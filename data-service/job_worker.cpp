@@ -88,8 +88,8 @@ JobWorker::JobWorker(rpc::Shard& shard, redis::RedisConfig redis, JobWorkerOptio
       metrics_(metrics),
       logger_(logger),
       client_(redis::RedisClient::Create(shard.io.get_executor(), redis, logger)),
-      reader_(redis::RedisClient::Create(shard.io.get_executor(),
-                                         ReaderConfig(redis, options_), logger)),
+      reader_(redis::RedisClient::Create(shard.io.get_executor(), ReaderConfig(redis, options_),
+                                         logger)),
       data_(*client_),
       queue_(*client_, *reader_),
       slot_free_(shard.io),
@@ -128,8 +128,8 @@ void JobWorker::Stop(std::function<void()> on_stopped) {
   if (stopping_) return;
   stopping_ = true;
   if (started_) {
-    logger_.Info("job worker stopping",
-                 {{"consumer", options_.consumer}, {"running", static_cast<std::int64_t>(attempts_.size())}});
+    logger_.Info("job worker stopping", {{"consumer", options_.consumer},
+                                         {"running", static_cast<std::int64_t>(attempts_.size())}});
   }
   // Closing the reader's connection ends a blocked XREADGROUP without Redis delivering more.
   reader_->Stop();
@@ -144,7 +144,8 @@ void JobWorker::Abandon() {
   abandoning_ = true;
   if (!attempts_.empty()) {
     logger_.Warn("job worker abandoning running attempts; they will be re-delivered",
-                 {{"consumer", options_.consumer}, {"running", static_cast<std::int64_t>(attempts_.size())}});
+                 {{"consumer", options_.consumer},
+                  {"running", static_cast<std::int64_t>(attempts_.size())}});
   }
   // Nothing more reaches Redis: no completion, no acknowledgement, no heartbeat.
   client_->Stop();
@@ -160,20 +161,20 @@ void JobWorker::Spawn(asio::awaitable<void> work, asio::cancellation_slot slot,
   ++live_coroutines_;
   asio::co_spawn(
       shard_.io, std::move(work),
-      asio::bind_cancellation_slot(
-          slot, [self = shared_from_this(), on_done = std::move(on_done)](std::exception_ptr error) {
-            if (error && !self->stopping_) {
-              try {
-                std::rethrow_exception(error);
-              } catch (const std::exception& e) {
-                self->logger_.Error("job worker coroutine failed", {{"error", e.what()}});
-              }
-            }
-            // Only now, with the coroutine gone, may its cancellation signal be destroyed.
-            if (on_done) on_done();
-            --self->live_coroutines_;
-            self->MaybeFinishStop();
-          }));
+      asio::bind_cancellation_slot(slot, [self = shared_from_this(),
+                                          on_done = std::move(on_done)](std::exception_ptr error) {
+        if (error && !self->stopping_) {
+          try {
+            std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            self->logger_.Error("job worker coroutine failed", {{"error", e.what()}});
+          }
+        }
+        // Only now, with the coroutine gone, may its cancellation signal be destroyed.
+        if (on_done) on_done();
+        --self->live_coroutines_;
+        self->MaybeFinishStop();
+      }));
 }
 
 void JobWorker::MaybeFinishStop() {
@@ -205,7 +206,8 @@ void JobWorker::FinishStop() {
 
 void JobWorker::NoteRedis(const absl::Status& status, std::string_view what) {
   if (status.ok()) {
-    if (redis_trouble_) logger_.Info("job worker reaches redis again", {{"consumer", options_.consumer}});
+    if (redis_trouble_)
+      logger_.Info("job worker reaches redis again", {{"consumer", options_.consumer}});
     redis_trouble_ = false;
     return;
   }
@@ -252,7 +254,8 @@ asio::awaitable<void> JobWorker::ReadLoop() {
                                            claim_cursor_, free);
       NoteRedis(claimed.status(), "XAUTOCLAIM");
       // More of the pending list to scan: go on at once; else wait for the next round.
-      next_claim_ = claimed.ok() && claim_cursor_ != "0-0" ? Clock::now() : Clock::now() + claim_every;
+      next_claim_ =
+          claimed.ok() && claim_cursor_ != "0-0" ? Clock::now() : Clock::now() + claim_every;
       if (!claimed.ok()) {
         if (absl::IsFailedPrecondition(claimed.status())) group_ready = false;
         claim_cursor_ = "0-0";
@@ -302,11 +305,10 @@ asio::awaitable<void> JobWorker::MaintenanceLoop() {
 void JobWorker::Launch(Delivery delivery) {
   auto [it, inserted] = attempts_.emplace(delivery.entry_id, std::make_unique<Attempt>());
   if (!inserted) return;
-  Spawn(RunAttempt(std::move(delivery)), it->second->cancel.slot(),
-        [this, entry = it->first] {
-          attempts_.erase(entry);
-          slot_free_.cancel();
-        });
+  Spawn(RunAttempt(std::move(delivery)), it->second->cancel.slot(), [this, entry = it->first] {
+    attempts_.erase(entry);
+    slot_free_.cancel();
+  });
 }
 
 asio::awaitable<void> JobWorker::RunAttempt(Delivery delivery) {
@@ -373,8 +375,8 @@ asio::awaitable<void> JobWorker::RunAttempt(Delivery delivery) {
       break;
     }
     case 1:
-      result = absl::DeadlineExceededError("attempt timed out after " +
-                                           std::to_string(options_.attempt_timeout.count()) + " ms");
+      result = absl::DeadlineExceededError(
+          "attempt timed out after " + std::to_string(options_.attempt_timeout.count()) + " ms");
       break;
     default:
       // Another worker claimed the entry: the attempt is no longer ours to record.
@@ -441,14 +443,15 @@ asio::awaitable<void> JobWorker::Complete(Delivery delivery, const AttemptStart&
   }
   metrics_.ObserveDuration(std::chrono::duration_cast<std::chrono::microseconds>(took));
   if (!done.ok()) {
-    logger_.Error("job attempt outcome not recorded; the job is re-delivered after the "
-                  "visibility timeout",
-                  {{"request_id", delivery.job_id},
-                   {"job_type", start.type},
-                   {"attempt", start.attempt},
-                   {"outcome", result.ok() ? "succeeded" : "failed"},
-                   {"duration_ms", MillisOf(took)},
-                   {"error", done.status().message()}});
+    logger_.Error(
+        "job attempt outcome not recorded; the job is re-delivered after the "
+        "visibility timeout",
+        {{"request_id", delivery.job_id},
+         {"job_type", start.type},
+         {"attempt", start.attempt},
+         {"outcome", result.ok() ? "succeeded" : "failed"},
+         {"duration_ms", MillisOf(took)},
+         {"error", done.status().message()}});
     co_return;
   }
   std::string_view outcome = "stale";

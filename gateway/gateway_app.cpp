@@ -10,6 +10,9 @@ GatewayApp::GatewayApp(GatewayConfig config, Logger& logger)
 GatewayApp::~GatewayApp() { Shutdown(); }
 
 absl::Status GatewayApp::Start() {
+  if (!config_.metrics_address.empty()) {
+    if (auto status = metrics_.Serve(config_.metrics_address); !status.ok()) return status;
+  }
   std::map<std::string, std::size_t> upstream_index;  // address -> index
   std::map<std::string, std::size_t> services;        // service -> upstream index
   std::vector<std::pair<std::string, std::size_t>> health_targets;
@@ -23,8 +26,9 @@ absl::Status GatewayApp::Start() {
   if (!routes.ok()) return routes.status();
   routes_ = *std::move(routes);
 
-  handler_ = std::make_unique<RestHandler>(config_.rest, *routes_, upstreams_,
-                                           std::move(health_targets), runtime_, logger_);
+  handler_ =
+      std::make_unique<RestHandler>(config_.rest, *routes_, upstreams_, std::move(health_targets),
+                                    runtime_, logger_, gateway_metrics_);
   runtime_.Start();
   started_ = true;
   server_ = std::make_unique<HttpServer>(

@@ -13,7 +13,9 @@
 
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
+#include "common/metrics.hpp"
 #include "common/stop_signal.hpp"
+#include "gateway/gateway_metrics.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/rest_handler.hpp"
 #include "gateway/route_table.hpp"
@@ -28,6 +30,8 @@ struct GatewayConfig {
   // services becomes a route; services sharing an address share one channel.
   std::map<std::string, std::string> services;
   std::size_t shards = 1;
+  // Where GET /metrics answers in Prometheus text (host:port); empty: not served.
+  std::string metrics_address;
   std::chrono::milliseconds shutdown_grace{20000};
 };
 
@@ -40,6 +44,7 @@ class GatewayApp {
   absl::Status Start();
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
   const RouteTable* routes() const { return routes_.get(); }
+  Metrics& metrics() { return metrics_; }
 
   void WaitForSignal() { stop_signal_.Wait(logger_); }
   void RequestStop() { stop_signal_.Request(); }
@@ -50,6 +55,8 @@ class GatewayApp {
   GatewayConfig config_;
   Logger& logger_;
   rpc::Runtime runtime_;
+  Metrics metrics_;
+  GatewayMetrics gateway_metrics_{metrics_.registry()};
   std::vector<std::unique_ptr<Upstream>> upstreams_;
   std::unique_ptr<RouteTable> routes_;
   std::unique_ptr<RestHandler> handler_;

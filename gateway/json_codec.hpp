@@ -1,27 +1,82 @@
 #pragma once
 
-// JSON <-> protobuf for the gateway, through descriptors (proto3 canonical JSON mapping).
+// JSON <-> protobuf for the gateway: the proto3 canonical JSON mapping, driven by descriptors and
+// reflection (works for generated and dynamic messages alike). Parsing is strict where
+// protobuf's own util::JsonStringToMessage (3.21) is lax, and neither direction goes through a
+// DOM, a TypeResolver or a binary re-encoding.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
 namespace switchyard::gateway {
 
-struct JsonOutputOptions {
-  bool camel_case = false;  // lowerCamel names instead of proto field names
+struct JsonParseOptions {
+  // Nesting levels of JSON objects and arrays accepted (the top-level object is level 1); deeper
+  // input is rejected before it can exhaust the stack.
+  int max_depth = 64;
 };
 
-// Parses a JSON object into `message`, strictly: an unknown field, a value of the wrong type or
-// malformed JSON is INVALID_ARGUMENT "invalid JSON body: ..." naming the problem. Proto field
-// names and lowerCamel json names are both accepted.
-absl::Status ParseJsonBody(std::string_view json, google::protobuf::Message& message);
+struct JsonOutputOptions {
+  bool camel_case = false;  // lowerCamel json names instead of proto field names
+};
 
-// Prints `message` as JSON: int64 as strings, enums by name, fields at their default values
-// included (so clients see `"next_page_token": ""` rather than a missing key).
+// Replaces `message` with the JSON object in `json`. Strict: an unknown or repeated field, a value
+// of the wrong JSON type or out of range, two members of one oneof, or malformed JSON is
+// INVALID_ARGUMENT "invalid JSON body: ..." naming the field path and the problem. Proto field
+// names and json names (lowerCamel or a custom json_name) are both accepted. google.protobuf.Any
+// is not supported.
+absl::Status ParseJsonBody(std::string_view json, google::protobuf::Message& message);
+absl::Status ParseJsonBody(std::string_view json, google::protobuf::Message& message,
+                           const JsonParseOptions& options);
+
+// Appends `message` as compact JSON to `out`: int64 kinds as strings, enums by name, bytes as
+// padded standard base64, well-known types in their JSON forms. Singular scalars without presence,
+// repeated fields and maps are printed even at their default values (so clients see
+// `"next_page_token": ""` rather than a missing key); unset message fields, unset oneof members
+// and unset proto3 `optional` fields are omitted. Fails (INTERNAL, `out` left as it was) only for
+// values that have no JSON form, such as a Timestamp outside years 1-9999.
 absl::Status PrintJson(const google::protobuf::Message& message, const JsonOutputOptions& options,
                        std::string& out);
 
+// Building blocks shared by the parser and the printer; exposed for their unit tests.
+namespace json_codec_internal {
+
+enum class WellKnownType {
+  kNone,  // an ordinary message
+  kAny,
+  kTimestamp,
+  kDuration,
+  kFieldMask,
+  kStruct,
+  kValue,
+  kListValue,
+  kWrapper,  // DoubleValue, FloatValue, Int64Value, ... BytesValue: the bare `value`
+  kEmpty,
+};
+
+WellKnownType GetWellKnownType(const google::protobuf::Descriptor& descriptor);
+
+// RFC 3339, "1972-01-01T10:00:20.021Z" or with an offset ("...+01:00"); up to 9 fractional
+// digits; years 0001-9999. False when `text` is not one.
+bool ParseTimestamp(std::string_view text, std::int64_t& seconds, std::int32_t& nanos);
+// Appends the UTC form with 0, 3, 6 or 9 fractional digits. False when out of range.
+bool FormatTimestamp(std::int64_t seconds, std::int32_t nanos, std::string& out);
+
+// "1.5s", "-3s", "0.000000001s": up to 9 fractional digits, within +-315576000000 seconds.
+bool ParseDuration(std::string_view text, std::int64_t& seconds, std::int32_t& nanos);
+// Appends e.g. "1.500s"; seconds and nanos of opposite signs are normalised. False when out of
+// range.
+bool FormatDuration(std::int64_t seconds, std::int32_t nanos, std::string& out);
+
+// Standard or URL-safe alphabet, padding optional. False on any other character or length.
+bool Base64Decode(std::string_view text, std::string& out);
+// Appends the standard, padded encoding.
+void Base64Encode(std::string_view bytes, std::string& out);
+
+}  // namespace json_codec_internal
 }  // namespace switchyard::gateway

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   ConfigReader config(argc, argv);
   gateway::GatewayConfig app;
   app.http.listen_address = config.String("HTTP_LISTEN", "0.0.0.0:8080", "HTTP listen address");
+  app.metrics_address =
+      config.String("METRICS_LISTEN", "0.0.0.0:9090", "Prometheus /metrics address (empty: off)");
   const std::string user_service = config.String("USER_SERVICE_ADDR", "127.0.0.1:50051",
                                                  "user-service gRPC address (empty: not routed)");
   const std::string data_service = config.String("DATA_SERVICE_ADDR", "127.0.0.1:50052",

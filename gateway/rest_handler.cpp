@@ -78,13 +78,14 @@ std::string PublicMessage(const grpc::Status& status) {
 RestHandler::RestHandler(RestOptions options, const RouteTable& routes,
                          std::vector<std::unique_ptr<Upstream>>& upstreams,
                          std::vector<std::pair<std::string, std::size_t>> health_targets,
-                         rpc::Runtime& runtime, Logger& logger)
+                         rpc::Runtime& runtime, Logger& logger, GatewayMetrics& metrics)
     : options_(std::move(options)),
       routes_(routes),
       upstreams_(upstreams),
       health_targets_(std::move(health_targets)),
       runtime_(runtime),
-      logger_(logger) {}
+      logger_(logger),
+      metrics_(metrics) {}
 
 bool RestHandler::OriginAllowed(std::string_view origin) const {
   if (origin.empty()) return false;
@@ -174,14 +175,14 @@ boost::asio::awaitable<HttpResponse> RestHandler::Handle(HttpRequest& request,
     }
   }
 
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.ObserveRequest(method, route_label, response.result_int(), seconds);
   if (logger_.Enabled(LogLevel::kInfo)) {
-    const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-            .count();
     logger_.Info("http", {{"method", method},
                           {"route", route_label},
                           {"status", static_cast<int>(response.result_int())},
-                          {"duration_ms", ms},
+                          {"duration_ms", seconds * 1000.0},
                           {"upstream", upstream_label},
                           {"request_id", request_id}});
   }
@@ -196,10 +197,15 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
     co_return Error(429, grpc::StatusCode::RESOURCE_EXHAUSTED,
                     "too many requests in flight; retry later", request_id, &request);
   }
+  metrics_.in_flight().Increment();
   struct InFlight {
     std::atomic<std::size_t>& count;
-    ~InFlight() { count.fetch_sub(1); }
-  } in_flight{in_flight_};
+    prometheus::Gauge& gauge;
+    ~InFlight() {
+      count.fetch_sub(1);
+      gauge.Decrement();
+    }
+  } in_flight{in_flight_, metrics_.in_flight()};
 
   const auto bad_request = [&](std::string message) {
     return Error(400, grpc::StatusCode::INVALID_ARGUMENT, message, request_id, &request);
@@ -272,12 +278,17 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
   rpc::Shard& shard = runtime_.shard(info.shard);
   Upstream& upstream = *upstreams_[route.upstream];
   grpc::ByteBuffer response_bytes;
+  const auto call_started = std::chrono::steady_clock::now();
   const grpc::Status status = co_await rpc::CallUnary(
       *shard.cq, context,
       [&](grpc::CompletionQueue* cq) {
         return upstream.stub().PrepareUnaryCall(&context, route.grpc_path, request_bytes, cq);
       },
       response_bytes);
+  metrics_.ObserveUpstream(
+      route.method->service()->full_name(), route.method->name(),
+      static_cast<int>(status.error_code()),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - call_started).count());
   if (!status.ok()) {
     const auto code = status.error_code();
     if (code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::INTERNAL ||

@@ -14,6 +14,7 @@
 
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
+#include "gateway/gateway_metrics.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/route_table.hpp"
 #include "gateway/upstream.hpp"
@@ -35,7 +36,7 @@ class RestHandler {
   RestHandler(RestOptions options, const RouteTable& routes,
               std::vector<std::unique_ptr<Upstream>>& upstreams,
               std::vector<std::pair<std::string, std::size_t>> health_targets,
-              rpc::Runtime& runtime, Logger& logger);
+              rpc::Runtime& runtime, Logger& logger, GatewayMetrics& metrics);
 
   boost::asio::awaitable<HttpResponse> Handle(HttpRequest& request, const RequestInfo& info);
 
@@ -65,6 +66,7 @@ class RestHandler {
   std::vector<std::pair<std::string, std::size_t>> health_targets_;
   rpc::Runtime& runtime_;
   Logger& logger_;
+  GatewayMetrics& metrics_;
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<bool> draining_{false};
 };

@@ -7,6 +7,8 @@
 #   SWITCHYARD_HTTP_PORT          gateway HTTP port; default 8080
 #   SWITCHYARD_USER_SERVICE_PORT  user-service gRPC port; default 50051
 #   SWITCHYARD_REDIS_PORT         Redis port; default 6379, or the first free port above it
+#   SWITCHYARD_GATEWAY_METRICS_PORT, SWITCHYARD_USER_SERVICE_METRICS_PORT
+#                                 Prometheus /metrics ports; default 9090 and 9091
 #   SWITCHYARD_RUN_DIR            state directory; default .run (Redis AOF, the Redis password)
 #   SWITCHYARD_BUILD_DIR          where the binaries are; default build/release
 #   SWITCHYARD_SKIP_BUILD=1       run what is in the build directory without rebuilding
@@ -23,6 +25,8 @@ build_dir="${SWITCHYARD_BUILD_DIR:-$repo/build/release}"
 http_port="${SWITCHYARD_HTTP_PORT:-8080}"
 grpc_port="${SWITCHYARD_USER_SERVICE_PORT:-50051}"
 redis_port="${SWITCHYARD_REDIS_PORT:-}"
+gateway_metrics_port="${SWITCHYARD_GATEWAY_METRICS_PORT:-9090}"
+user_metrics_port="${SWITCHYARD_USER_SERVICE_METRICS_PORT:-9091}"
 user_service_bin="$build_dir/user-service/user-service"
 gateway_bin="$build_dir/gateway/gateway"
 
@@ -57,6 +61,10 @@ port_taken "$http_port" &&
   die "port $http_port (gateway HTTP) is taken; free it or set SWITCHYARD_HTTP_PORT"
 port_taken "$grpc_port" &&
   die "port $grpc_port (user-service gRPC) is taken; free it or set SWITCHYARD_USER_SERVICE_PORT"
+port_taken "$gateway_metrics_port" &&
+  die "port $gateway_metrics_port (gateway metrics) is taken; set SWITCHYARD_GATEWAY_METRICS_PORT"
+port_taken "$user_metrics_port" &&
+  die "port $user_metrics_port (user-service metrics) is taken; set SWITCHYARD_USER_SERVICE_METRICS_PORT"
 if [[ -n "$redis_port" ]]; then
   port_taken "$redis_port" && die "port $redis_port (SWITCHYARD_REDIS_PORT) is taken"
 else
@@ -107,11 +115,12 @@ done
 port_taken "$redis_port" || die "redis-server did not listen on $redis_port within 5 s"
 
 REDIS_ADDR="127.0.0.1:$redis_port" REDIS_PASSWORD="$redis_password" \
-  GRPC_LISTEN="127.0.0.1:$grpc_port" \
+  GRPC_LISTEN="127.0.0.1:$grpc_port" METRICS_LISTEN="127.0.0.1:$user_metrics_port" \
   "$user_service_bin" > >(prefix user-service) 2>&1 &
 pids+=("$!")
 
-HTTP_LISTEN="127.0.0.1:$http_port" USER_SERVICE_ADDR="127.0.0.1:$grpc_port" DATA_SERVICE_ADDR= \
+HTTP_LISTEN="127.0.0.1:$http_port" METRICS_LISTEN="127.0.0.1:$gateway_metrics_port" \
+  USER_SERVICE_ADDR="127.0.0.1:$grpc_port" DATA_SERVICE_ADDR= \
   "$gateway_bin" > >(prefix gateway) 2>&1 &
 pids+=("$!")
 

@@ -18,8 +18,8 @@ int main(int argc, char** argv) {
       config.Int("WORKER_THREADS", 1, 1, 64, "event-loop threads, each with its own Redis link"));
   app.host.shutdown_grace =
       config.Millis("SHUTDOWN_GRACE_MS", 20000, 0, 600000, "time in-flight calls get on SIGTERM");
-  app.host.metrics_address = config.String(
-      "METRICS_LISTEN", "0.0.0.0:9091", "Prometheus /metrics address (empty: off)");
+  app.host.metrics_address =
+      config.String("METRICS_LISTEN", "0.0.0.0:9091", "Prometheus /metrics address (empty: off)");
   const std::string redis_addr =
       config.String("REDIS_ADDR", "127.0.0.1:6379", "Redis address (host:port)");
   app.redis.password = config.String("REDIS_PASSWORD", "", "Redis password (AUTH); never logged");

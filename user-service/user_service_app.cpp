@@ -118,22 +118,19 @@ void UserServiceApp::ServeRpcs() {
   };
   rpc::UnaryRpc<Service, v1::CreateUserRequest, v1::CreateUserResponse>::Serve(
       runtime, service_, &Service::RequestCreateUser, "CreateUser",
-      bind(&UserServiceImpl::CreateUser), logger_,
-      &host_.rpc_metrics());
+      bind(&UserServiceImpl::CreateUser), logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<Service, v1::GetUserRequest, v1::GetUserResponse>::Serve(
-      runtime, service_, &Service::RequestGetUser, "GetUser", bind(&UserServiceImpl::GetUser), logger_,
-      &host_.rpc_metrics());
+      runtime, service_, &Service::RequestGetUser, "GetUser", bind(&UserServiceImpl::GetUser),
+      logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<Service, v1::ListUsersRequest, v1::ListUsersResponse>::Serve(
-      runtime, service_, &Service::RequestListUsers, "ListUsers", bind(&UserServiceImpl::ListUsers), logger_,
-      &host_.rpc_metrics());
+      runtime, service_, &Service::RequestListUsers, "ListUsers", bind(&UserServiceImpl::ListUsers),
+      logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<Service, v1::UpdateUserRequest, v1::UpdateUserResponse>::Serve(
       runtime, service_, &Service::RequestUpdateUser, "UpdateUser",
-      bind(&UserServiceImpl::UpdateUser), logger_,
-      &host_.rpc_metrics());
+      bind(&UserServiceImpl::UpdateUser), logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<Service, v1::DeleteUserRequest, v1::DeleteUserResponse>::Serve(
       runtime, service_, &Service::RequestDeleteUser, "DeleteUser",
-      bind(&UserServiceImpl::DeleteUser), logger_,
-      &host_.rpc_metrics());
+      bind(&UserServiceImpl::DeleteUser), logger_, &host_.rpc_metrics());
 }
 
 }  // namespace switchyard::user

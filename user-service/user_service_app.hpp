@@ -5,9 +5,10 @@
 // shard's impl; health that follows Redis. main() and the integration tests both use this.
 
 #include <atomic>
-#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <vector>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include "common/redis_client.hpp"
 #include "common/service_host.hpp"
@@ -59,7 +60,7 @@ class UserServiceApp {
   RedisMetrics redis_metrics_{host_.metrics().registry()};
   prometheus::Gauge& users_total_;
   std::unique_ptr<boost::asio::steady_timer> refresh_timer_;  // shard 0's io thread
-  bool stopping_ = false;                                    // shard 0's io thread
+  bool stopping_ = false;                                     // shard 0's io thread
 };
 
 }  // namespace switchyard::user

@@ -11,8 +11,8 @@
 #include "common/service_host.hpp"
 #include "gateway/gateway_app.hpp"
 #include "switchyard/test/v1/echo_service.grpc.pb.h"
-#include "tests/support/http_test_client.hpp"
 #include "tests/integration/user-service/user_service_harness.hpp"
+#include "tests/support/http_test_client.hpp"
 
 namespace switchyard::gateway {
 namespace {
@@ -83,6 +83,7 @@ class GatewayTest : public ::testing::Test {
     config.http.listen_address = "127.0.0.1:0";
     config.shards = 2;
     config.shutdown_grace = 2s;
+    config.metrics_address = "127.0.0.1:0";
     config.services["switchyard.user.v1.UserService"] = users_.address();
     config.services["switchyard.test.v1.EchoService"] = echo_.address();
     if (config.rest.cors_origins.empty()) config.rest.cors_origins = {"https://app.example"};
@@ -327,6 +328,28 @@ TEST_F(GatewayTest, SlowHeadersAreCutOffWhileOthersAreServed) {
   const auto started = std::chrono::steady_clock::now();
   EXPECT_TRUE(slow.Closed());  // blocks until the gateway closes the connection
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
+TEST_F(GatewayTest, MetricsUseRouteTemplatesNeverRawPaths) {
+  const std::string id = CreateUser("metrics@example.com");
+  EXPECT_EQ(Send("GET", "/api/users/" + id).status, 200u);
+  EXPECT_EQ(Send("GET", "/api/users/3f2504e0-4f89-41d3-9a0c-0305e82c3301").status, 404u);
+  EXPECT_EQ(Send("BREW", "/coffee").status, 404u);
+  const std::string text =
+      HttpSend(static_cast<unsigned short>(gateway_->metrics().port()), "GET", "/metrics").body;
+  EXPECT_NE(text.find(R"(http_requests_total{code="200",method="GET",route="/api/users/{id}"} 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(http_requests_total{code="404",method="GET",route="/api/users/{id}"} 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(http_requests_total{code="404",method="OTHER",route="unmatched"} 1)"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          R"(upstream_request_duration_seconds_count{code="NOT_FOUND",method="GetUser",service="switchyard.user.v1.UserService"} 1)"),
+      std::string::npos);
+  EXPECT_NE(text.find("http_requests_in_flight 0"), std::string::npos);
+  EXPECT_EQ(text.find(id), std::string::npos) << "an id leaked into a label";
 }
 
 TEST_F(GatewayTest, CamelCaseOutputByConfiguration) {

@@ -51,7 +51,8 @@ TEST(DataValidationTest, PrefixMayBeEmptyOrAKeyStart) {
   EXPECT_TRUE(ValidatePrefix("").ok());
   EXPECT_TRUE(ValidatePrefix("reports/").ok());
   EXPECT_TRUE(ValidatePrefix(std::string(256, 'p')).ok());
-  for (const std::string bad : {std::string(257, 'p'), std::string("a b"), std::string("%")}) {
+  for (const std::string& bad :
+       std::vector<std::string>{std::string(257, 'p'), std::string("a b"), std::string("%")}) {
     const absl::Status status = ValidatePrefix(bad);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_EQ(status.message().substr(0, 8), "prefix: ") << status;
@@ -115,7 +116,8 @@ TEST(DataValidationTest, PageSizeDefaultsTo20AndAllows1To100) {
 }
 
 TEST(DataValidationTest, PageTokensRoundTripAndAreOpaque) {
-  for (const std::string key : {"a", "reports/users", std::string(256, 'z')}) {
+  for (const std::string& key :
+       std::vector<std::string>{"a", "reports/users", std::string(256, 'z')}) {
     const std::string token = EncodeDataPageToken(key);
     EXPECT_EQ(token.find(key), std::string::npos) << "token shows the key: " << token;
     const auto decoded = DecodeDataPageToken(token, "");
@@ -130,10 +132,10 @@ TEST(DataValidationTest, PageTokensRoundTripAndAreOpaque) {
 TEST(DataValidationTest, PageTokensAreRejectedWhenForeignOrForAnotherPrefix) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"not base64 !", ""},
-      {"bm9wZQ", ""},                                     // "nope": no version prefix
-      {EncodeDataPageToken("bad key"), ""},               // not a key
-      {EncodeDataPageToken("items/0001"), "reports/"},    // from another listing
-      {std::string(600, 'A'), ""},                        // too long
+      {"bm9wZQ", ""},                                   // "nope": no version prefix
+      {EncodeDataPageToken("bad key"), ""},             // not a key
+      {EncodeDataPageToken("items/0001"), "reports/"},  // from another listing
+      {std::string(600, 'A'), ""},                      // too long
   };
   for (const auto& [token, prefix] : cases) {
     const auto decoded = DecodeDataPageToken(token, prefix);

@@ -2,6 +2,8 @@
 
 #include "data-service/job_backoff.hpp"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 namespace switchyard::data {
@@ -65,8 +67,7 @@ TEST(JobBackoffTest, GrowsMonotonicallyForAFixedJitter) {
 TEST(JobBackoffTest, OutOfRangeInputsAreClamped) {
   EXPECT_EQ(RetryDelay(1, milliseconds(100), milliseconds(1000), -3.0), milliseconds(100));
   EXPECT_EQ(RetryDelay(1, milliseconds(100), milliseconds(1000), 7.0), milliseconds(125));
-  EXPECT_EQ(RetryDelay(1, milliseconds(100), milliseconds(1000), std::nan("")),
-            milliseconds(100));
+  EXPECT_EQ(RetryDelay(1, milliseconds(100), milliseconds(1000), std::nan("")), milliseconds(100));
   EXPECT_GE(RetryDelay(0, milliseconds(0), milliseconds(0), 0.5), milliseconds(1));
   // A cap below the base caps the base too.
   EXPECT_LE(RetryDelay(1, milliseconds(500), milliseconds(200), 1.0), milliseconds(200));
