@@ -4,6 +4,8 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 
+#include <thread>
+
 namespace switchyard {
 
 ServiceHost::ServiceHost(ServiceHostOptions options, Logger& logger)
@@ -58,6 +60,7 @@ void ServiceHost::Shutdown() {
   shut_down_ = true;
   if (server_) {
     SetServing(false);
+    if (options_.drain_delay.count() > 0) std::this_thread::sleep_for(options_.drain_delay);
     const auto started = std::chrono::steady_clock::now();
     server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);
     const auto took =

@@ -31,6 +31,8 @@ struct ServiceHostOptions {
   std::string listen_address = "0.0.0.0:50051";  // port 0 picks a free one (tests)
   std::size_t shards = 1;
   std::chrono::milliseconds shutdown_grace{20000};
+  // On shutdown, how long health reports NOT_SERVING before the server stops taking calls.
+  std::chrono::milliseconds drain_delay{0};
   // Fully qualified names whose grpc.health.v1 status follows SetServing (the overall "" too).
   std::vector<std::string> health_services;
   // Where GET /metrics answers in Prometheus text (host:port); empty: not served.

@@ -1,5 +1,7 @@
 #include "gateway/gateway_app.hpp"
 
+#include <thread>
+
 #include "gateway/http_mapping.hpp"
 
 namespace switchyard::gateway {
@@ -62,6 +64,10 @@ void GatewayApp::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   if (handler_) handler_->SetDraining();
+  if (server_ && config_.drain_delay.count() > 0) {
+    logger_.Info("draining", {{"delay_ms", static_cast<std::int64_t>(config_.drain_delay.count())}});
+    std::this_thread::sleep_for(config_.drain_delay);
+  }
   if (server_) server_->Stop(config_.shutdown_grace);
   if (started_) runtime_.Stop();
 }

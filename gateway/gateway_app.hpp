@@ -33,6 +33,9 @@ struct GatewayConfig {
   // Where GET /metrics answers in Prometheus text (host:port); empty: not served.
   std::string metrics_address;
   std::chrono::milliseconds shutdown_grace{20000};
+  // On shutdown, how long readiness reports "draining" while connections are still accepted
+  // (time for a load balancer to stop sending new requests).
+  std::chrono::milliseconds drain_delay{0};
 };
 
 class GatewayApp {

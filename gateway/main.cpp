@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
       config.String("CORS_ORIGINS", "", "allowed origins, comma-separated, or *");
   app.shutdown_grace = config.Millis("SHUTDOWN_GRACE_MS", 20000, 0, 600000,
                                      "time in-flight requests get on SIGTERM");
+  app.drain_delay = config.Millis("DRAIN_DELAY_MS", 0, 0, 600000,
+                                  "on SIGTERM, time not-ready before the listener closes");
   const std::string level_name = config.String("LOG_LEVEL", "info", "debug, info, warn or error");
   config.RejectUnknownFlags();
 

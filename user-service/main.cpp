@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
       config.Millis("SHUTDOWN_GRACE_MS", 20000, 0, 600000, "time in-flight calls get on SIGTERM");
   app.host.metrics_address =
       config.String("METRICS_LISTEN", "0.0.0.0:9091", "Prometheus /metrics address (empty: off)");
+  app.host.drain_delay = config.Millis("DRAIN_DELAY_MS", 0, 0, 600000,
+                                       "on SIGTERM, time NOT_SERVING before calls are refused");
   const std::string redis_addr =
       config.String("REDIS_ADDR", "127.0.0.1:6379", "Redis address (host:port)");
   app.redis.password = config.String("REDIS_PASSWORD", "", "Redis password (AUTH); never logged");

@@ -352,6 +352,42 @@ TEST_F(GatewayTest, MetricsUseRouteTemplatesNeverRawPaths) {
   EXPECT_EQ(text.find(id), std::string::npos) << "an id leaked into a label";
 }
 
+TEST_F(GatewayTest, ShutdownUnderLoadFinishesEveryAcceptedRequest) {
+  const std::string id = CreateUser("drain@example.com");
+  // Requests in flight when the stop comes: they wait on a paused Redis.
+  users_.redis().Pause();
+  constexpr int kInFlight = 8;
+  std::vector<std::unique_ptr<HttpTestClient>> clients;
+  for (int i = 0; i < kInFlight; ++i) {
+    clients.push_back(std::make_unique<HttpTestClient>(port_));
+    clients.back()->WriteRaw("GET /api/users/" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  // An idle keep-alive connection, which the stop may simply close.
+  HttpTestClient idle(port_);
+  ASSERT_EQ(idle.Send("GET", "/health/live").status, 200u);
+  // The stop begins while those requests wait; a moment later Redis answers again.
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        const std::string text =
+            HttpSend(static_cast<unsigned short>(gateway_->metrics().port()), "GET", "/metrics")
+                .body;
+        return text.find("http_requests_in_flight " + std::to_string(kInFlight)) !=
+               std::string::npos;
+      },
+      5s));
+  auto stopped = std::async(std::launch::async, [&] { gateway_->Shutdown(); });
+  EXPECT_TRUE(testing::WaitFor([&] { return idle.Closed(); }, 5s));  // idle ones go at once
+  users_.redis().Resume();
+  for (auto& client : clients) {
+    const HttpResult r = client->Read();
+    EXPECT_EQ(r.status, 200u) << "an accepted request failed during shutdown: " << r.body;
+    EXPECT_EQ(r.Header("connection"), "close");
+  }
+  stopped.get();
+  // Nothing new is accepted afterwards.
+  EXPECT_THROW(HttpTestClient refused(port_), boost::system::system_error);
+}
+
 TEST_F(GatewayTest, CamelCaseOutputByConfiguration) {
   GatewayConfig config;
   config.rest.camel_case_json = true;
