@@ -18,44 +18,21 @@ CONNS="${CONNS:-64}"
 DURATION="${DURATION:-15s}"
 BENCH="${BENCH:-get post list}"
 SEED_USERS="${SEED_USERS:-1000}"
-results="$repo/bench/results/$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$results"
-
 command -v wrk >/dev/null || { echo "bench: wrk not found; run 'make deps'" >&2; exit 1; }
-if [[ "${SWITCHYARD_SKIP_BUILD:-}" != 1 ]]; then
+if [[ "${SWITCHYARD_SKIP_BUILD:-}" != 1 && -z "${SWITCHYARD_BASE_URL:-}" ]]; then
   cmake --preset release -DSWITCHYARD_WERROR=OFF >/dev/null
   cmake --build --preset release
 fi
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-run_dir="$(mktemp -d)"
-export SWITCHYARD_RUN_DIR="$run_dir" SWITCHYARD_SKIP_BUILD=1
-export SWITCHYARD_BUILD_DIR="$repo/build/release"
-SWITCHYARD_HTTP_PORT="$(free_port)"
-SWITCHYARD_USER_SERVICE_PORT="$(free_port)"
-SWITCHYARD_REDIS_PORT="$(free_port)"
-SWITCHYARD_GATEWAY_METRICS_PORT="$(free_port)"
-SWITCHYARD_USER_SERVICE_METRICS_PORT="$(free_port)"
-export SWITCHYARD_HTTP_PORT SWITCHYARD_USER_SERVICE_PORT SWITCHYARD_REDIS_PORT
-export SWITCHYARD_GATEWAY_METRICS_PORT SWITCHYARD_USER_SERVICE_METRICS_PORT
-base="http://127.0.0.1:$SWITCHYARD_HTTP_PORT"
-
-bash scripts/up.sh >"$results/stack.log" 2>&1 &
-up_pid=$!
-cleanup() {
-  kill -TERM "$up_pid" 2>/dev/null || true
-  wait "$up_pid" 2>/dev/null || true
-  rm -rf "$run_dir"
-}
-trap cleanup EXIT
-for _ in $(seq 600); do
-  grep -q '^up: ready' "$results/stack.log" && break
-  kill -0 "$up_pid" 2>/dev/null || { cat "$results/stack.log" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q '^up: ready' "$results/stack.log" || { echo "bench: stack not ready" >&2; exit 1; }
+# Under tests/support/with_stack.sh the stack runs on free ports; this script re-enters itself
+# there to measure.
+if [[ -z "${SWITCHYARD_BASE_URL:-}" ]]; then
+  exec bash tests/support/with_stack.sh "$repo/build/release" bash "$0" "$@"
+fi
+base="$SWITCHYARD_BASE_URL"
+run_dir="$SWITCHYARD_RUN_DIR"
+results="$repo/bench/results/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$results"
 
 declare -A pid_of=(
   [gateway]="$(pgrep -f "^$SWITCHYARD_BUILD_DIR/gateway/gateway" | head -n1)"

@@ -109,9 +109,16 @@ Metrics::Metrics()
 
 Metrics::~Metrics() = default;
 
+void Metrics::AddCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+  collectables_.push_back(std::move(collectable));
+}
+
 std::string Metrics::Serialize() const {
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
   for (auto& family : process_->Collect()) families.push_back(std::move(family));
+  for (const auto& collectable : collectables_) {
+    for (auto& family : collectable->Collect()) families.push_back(std::move(family));
+  }
   return prometheus::TextSerializer().Serialize(families);
 }
 
@@ -123,6 +130,7 @@ absl::Status Metrics::Serve(const std::string& address) {
   }
   exposer_->RegisterCollectable(registry_);
   exposer_->RegisterCollectable(process_);
+  for (const auto& collectable : collectables_) exposer_->RegisterCollectable(collectable);
   const auto ports = exposer_->GetListeningPorts();
   port_ = ports.empty() ? 0 : ports.front();
   return absl::OkStatus();

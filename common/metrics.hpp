@@ -39,6 +39,9 @@ class Metrics {
 
   prometheus::Registry& registry() { return *registry_; }
 
+  // Adds metrics computed at scrape time (before Serve); kept alive here.
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
+
   // Every metric of the registry and the process, in Prometheus text format.
   std::string Serialize() const;
 
@@ -50,6 +53,7 @@ class Metrics {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> process_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;
 };

@@ -1,10 +1,10 @@
 #include "common/service_host.hpp"
 
+#include <thread>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
-
-#include <thread>
 
 namespace switchyard {
 
@@ -32,6 +32,7 @@ absl::Status ServiceHost::Start() {
   }
   SetServing(false);
   runtime_.Start();
+  runtime_started_ = true;
   logger_.Info("grpc server listening", {{"address", options_.listen_address},
                                          {"port", port_},
                                          {"metrics_port", metrics_.port()},
@@ -68,8 +69,11 @@ void ServiceHost::Shutdown() {
             .count();
     logger_.Info("grpc server stopped", {{"drain_ms", took}});
   }
-  for (auto& hook : stop_hooks_) hook();
-  runtime_.Stop();
+  // Hooks run on the io threads: only when they were ever started.
+  if (runtime_started_) {
+    for (auto& hook : stop_hooks_) hook();
+    runtime_.Stop();
+  }
   server_.reset();
 }
 

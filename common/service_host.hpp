@@ -83,6 +83,7 @@ class ServiceHost {
   std::vector<std::function<void()>> stop_hooks_;
   int port_ = 0;
   bool shut_down_ = false;
+  bool runtime_started_ = false;
   StopSignal stop_signal_;
 };
 

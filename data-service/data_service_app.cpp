@@ -45,9 +45,12 @@ DataServiceApp::DataServiceApp(DataServiceConfig config,
     state->job_impl =
         std::make_unique<JobServiceImpl>(*state->job_store, *registry_, metrics_, NewUuidV4);
     state->redis->SetStateCallback([this, i](bool ready) { OnRedisState(i, ready); });
+    state->redis->SetObserver(&redis_metrics_);
     shards_.push_back(std::move(state));
   }
+  host_.metrics().AddCollectable(MakeJobMetricsCollector(metrics_));
   if (config_.worker_enabled) {
+    config_.worker.redis_observer = &redis_metrics_;
     worker_ = JobWorker::Create(host_.runtime().shard(0), config_.redis, config_.worker, registry_,
                                 metrics_, logger_);
   }
@@ -129,9 +132,11 @@ void DataServiceApp::OnRedisState(std::size_t shard, bool ready) {
   ShardState& state = *shards_[shard];
   if (state.ready == ready) return;
   state.ready = ready;
-  const std::size_t now_ready =
-      ready ? ready_shards_.fetch_add(1) + 1 : ready_shards_.fetch_sub(1) - 1;
-  host_.SetServing(now_ready == shards_.size());
+  // Shards report from their own threads: count and publish under one lock, or a stale
+  // NOT_SERVING could overwrite a newer SERVING.
+  std::lock_guard lock(serving_mutex_);
+  ready_shards_ = ready ? ready_shards_ + 1 : ready_shards_ - 1;
+  host_.SetServing(ready_shards_ == shards_.size());
 }
 
 void DataServiceApp::ServeRpcs() {
@@ -159,28 +164,28 @@ void DataServiceApp::ServeRpcs() {
   };
   rpc::UnaryRpc<DataService, v1::PutDataRequest, v1::PutDataResponse>::Serve(
       runtime, data_service_, &DataService::RequestPutData, "PutData",
-      bind_data(&DataServiceImpl::PutData), logger_);
+      bind_data(&DataServiceImpl::PutData), logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<DataService, v1::GetDataRequest, v1::GetDataResponse>::Serve(
       runtime, data_service_, &DataService::RequestGetData, "GetData",
-      bind_data(&DataServiceImpl::GetData), logger_);
+      bind_data(&DataServiceImpl::GetData), logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<DataService, v1::ListDataRequest, v1::ListDataResponse>::Serve(
       runtime, data_service_, &DataService::RequestListData, "ListData",
-      bind_data(&DataServiceImpl::ListData), logger_);
+      bind_data(&DataServiceImpl::ListData), logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<DataService, v1::DeleteDataRequest, v1::DeleteDataResponse>::Serve(
       runtime, data_service_, &DataService::RequestDeleteData, "DeleteData",
-      bind_data(&DataServiceImpl::DeleteData), logger_);
+      bind_data(&DataServiceImpl::DeleteData), logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<DataService, v1::GetTimeRequest, v1::GetTimeResponse>::Serve(
       runtime, data_service_, &DataService::RequestGetTime, "GetTime",
-      bind_data(&DataServiceImpl::GetTime), logger_);
+      bind_data(&DataServiceImpl::GetTime), logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<JobService, v1::SubmitJobRequest, v1::SubmitJobResponse>::Serve(
       runtime, job_service_, &JobService::RequestSubmitJob, "SubmitJob",
-      bind_jobs(&JobServiceImpl::SubmitJob), logger_);
+      bind_jobs(&JobServiceImpl::SubmitJob), logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<JobService, v1::GetJobRequest, v1::GetJobResponse>::Serve(
       runtime, job_service_, &JobService::RequestGetJob, "GetJob",
-      bind_jobs(&JobServiceImpl::GetJob), logger_);
+      bind_jobs(&JobServiceImpl::GetJob), logger_, &host_.rpc_metrics());
   rpc::UnaryRpc<JobService, v1::ListJobsRequest, v1::ListJobsResponse>::Serve(
       runtime, job_service_, &JobService::RequestListJobs, "ListJobs",
-      bind_jobs(&JobServiceImpl::ListJobs), logger_);
+      bind_jobs(&JobServiceImpl::ListJobs), logger_, &host_.rpc_metrics());
 }
 
 }  // namespace switchyard::data

@@ -6,10 +6,10 @@
 // disabled) the job worker on shard 0 with its own Redis connections. main() and the
 // integration tests both use this.
 
-#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -85,10 +85,12 @@ class DataServiceApp {
   Logger& logger_;
   JobMetrics metrics_;
   ServiceHost host_;
+  RedisMetrics redis_metrics_{host_.metrics().registry()};  // outlives every Redis client below
   v1::DataService::AsyncService data_service_;
   v1::JobService::AsyncService job_service_;
   std::vector<std::unique_ptr<ShardState>> shards_;
-  std::atomic<std::size_t> ready_shards_{0};
+  std::mutex serving_mutex_;
+  std::size_t ready_shards_ = 0;  // guarded by serving_mutex_
   std::shared_ptr<JobWorker> worker_;
   std::optional<std::shared_future<void>> worker_stopped_;
   std::chrono::steady_clock::time_point shutdown_started_{};

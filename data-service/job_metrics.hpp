@@ -40,3 +40,19 @@ struct JobMetrics {
 };
 
 }  // namespace switchyard::data
+
+#include <memory>
+
+namespace prometheus {
+class Collectable;
+}
+
+namespace switchyard::data {
+
+// Exports `metrics` in Prometheus form at each scrape: jobs_submitted_total,
+// jobs_attempts_total, jobs_succeeded_total, jobs_retried_total, jobs_dead_total,
+// jobs_stale_completions_total, jobs_in_flight, jobs_queue_depth{state}, job_duration_seconds.
+// `metrics` must outlive the collector.
+std::shared_ptr<prometheus::Collectable> MakeJobMetricsCollector(const JobMetrics& metrics);
+
+}  // namespace switchyard::data

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <utility>
 #include <variant>
 
@@ -38,6 +39,20 @@ std::int64_t Millis(milliseconds value) { return static_cast<std::int64_t>(value
 double MillisOf(Clock::duration value) {
   return std::chrono::duration<double, std::milli>(value).count();
 }
+
+// Holds a gauge one up for its lifetime.
+class GaugeUp {
+ public:
+  explicit GaugeUp(std::atomic<std::int64_t>& gauge) : gauge_(gauge) {
+    gauge_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~GaugeUp() { gauge_.fetch_sub(1, std::memory_order_relaxed); }
+  GaugeUp(const GaugeUp&) = delete;
+  GaugeUp& operator=(const GaugeUp&) = delete;
+
+ private:
+  std::atomic<std::int64_t>& gauge_;
+};
 
 std::string ErrorText(const absl::Status& status) {
   if (!status.message().empty()) return std::string(status.message());
@@ -95,6 +110,10 @@ JobWorker::JobWorker(rpc::Shard& shard, redis::RedisConfig redis, JobWorkerOptio
       slot_free_(shard.io),
       rng_(std::random_device{}()) {
   if (options_.consumer.empty()) options_.consumer = DefaultConsumerName();
+  if (options_.redis_observer != nullptr) {
+    client_->SetObserver(options_.redis_observer);
+    reader_->SetObserver(options_.redis_observer);
+  }
   options_.concurrency = std::max<std::int32_t>(1, options_.concurrency);
   options_.visibility_timeout = std::max(options_.visibility_timeout, milliseconds(20));
 }
@@ -205,9 +224,14 @@ void JobWorker::FinishStop() {
 }
 
 void JobWorker::NoteRedis(const absl::Status& status, std::string_view what) {
+  if (absl::IsFailedPrecondition(status)) {
+    logger_.Warn("job consumer group missing; creating it again", {{"during", what}});
+    return;
+  }
   if (status.ok()) {
-    if (redis_trouble_)
+    if (redis_trouble_) {
       logger_.Info("job worker reaches redis again", {{"consumer", options_.consumer}});
+    }
     redis_trouble_ = false;
     return;
   }
@@ -338,7 +362,8 @@ asio::awaitable<void> JobWorker::RunAttempt(Delivery delivery) {
   }
 
   metrics_.attempts_started.fetch_add(1, std::memory_order_relaxed);
-  metrics_.in_flight.fetch_add(1, std::memory_order_relaxed);
+  // Counted down however the attempt ends (also when it is cancelled).
+  std::optional<GaugeUp> in_flight(std::in_place, metrics_.in_flight);
   logger_.Info("job attempt started", {{"request_id", delivery.job_id},
                                        {"job_type", start->type},
                                        {"attempt", start->attempt},
@@ -360,7 +385,7 @@ asio::awaitable<void> JobWorker::RunAttempt(Delivery delivery) {
   auto outcome = co_await (InvokeHandler(type, context, start->payload_json) ||
                            Pause(options_.attempt_timeout) || Heartbeat(delivery));
   const auto took = Clock::now() - started;
-  metrics_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  in_flight.reset();
   if (abandoning_) co_return;
 
   absl::StatusOr<std::string> result;

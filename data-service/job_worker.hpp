@@ -65,6 +65,8 @@ struct JobWorkerOptions {
   std::chrono::milliseconds promote_interval{50};
   // Pause after a failed Redis call before the loops try again.
   std::chrono::milliseconds retry_pause{200};
+  // Sees the worker's Redis commands (metrics); must outlive the worker. Optional.
+  redis::RedisObserver* redis_observer = nullptr;
 };
 
 // "<hostname>-<pid>-<8 hex>": unique per process start.

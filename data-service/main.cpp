@@ -3,8 +3,9 @@
 
 #include <cstdio>
 
-#include "common/config.hpp"
+#include "common/grpc_logging.hpp"
 #include "common/logger.hpp"
+#include "common/service_settings.hpp"
 #include "data-service/builtin_jobs.hpp"
 #include "data-service/data_service_app.hpp"
 
@@ -13,19 +14,11 @@ int main(int argc, char** argv) {
   BlockStopSignals();
 
   ConfigReader config(argc, argv);
+  std::vector<std::string> errors;
+  ServiceSettings settings = ReadServiceSettings(config, "0.0.0.0:50052", "0.0.0.0:9092", errors);
   data::DataServiceConfig app;
-  app.host.listen_address =
-      config.String("GRPC_LISTEN", "0.0.0.0:50052", "gRPC listen address (host:port)");
-  app.host.shards = static_cast<std::size_t>(
-      config.Int("WORKER_THREADS", 1, 1, 64, "event-loop threads, each with its own Redis link"));
-  app.host.shutdown_grace = config.Millis("SHUTDOWN_GRACE_MS", 20000, 0, 600000,
-                                          "time in-flight calls and running jobs get on SIGTERM");
-  const std::string redis_addr =
-      config.String("REDIS_ADDR", "127.0.0.1:6379", "Redis address (host:port)");
-  app.redis.password = config.String("REDIS_PASSWORD", "", "Redis password (AUTH); never logged");
-  app.redis.db = static_cast<int>(config.Int("REDIS_DB", 0, 0, 15, "Redis database number"));
-  app.redis.command_timeout =
-      config.Millis("REDIS_TIMEOUT_MS", 1000, 1, 60000, "limit for one Redis command");
+  app.host = std::move(settings.host);
+  app.redis = std::move(settings.redis);
   const std::string user_service_addr = config.String(
       "USER_SERVICE_ADDR", "127.0.0.1:50051", "user-service address (host:port) for users.report");
   app.worker_enabled =
@@ -41,21 +34,6 @@ int main(int argc, char** argv) {
       config.Millis("JOB_BACKOFF_MAX_MS", 60000, 1, 86400000, "longest delay between attempts");
   app.worker.attempt_timeout = config.Millis("JOB_TIMEOUT_MS", 30000, 1, 3600000,
                                              "limit for one attempt; past it the attempt fails");
-  const std::string level_name = config.String("LOG_LEVEL", "info", "debug, info, warn or error");
-  config.RejectUnknownFlags();
-
-  if (config.help_requested()) {
-    std::fputs(config.Usage("data-service").c_str(), stdout);
-    return 0;
-  }
-  LogLevel level = LogLevel::kInfo;
-  std::vector<std::string> errors = config.errors();
-  if (!ParseLogLevel(level_name, level)) {
-    errors.push_back("LOG_LEVEL: unknown level '" + level_name + "'");
-  }
-  if (!SplitHostPort(redis_addr, app.redis.host, app.redis.port)) {
-    errors.push_back("REDIS_ADDR: expected host:port, got '" + redis_addr + "'");
-  }
   std::string user_host;
   int user_port = 0;
   if (!SplitHostPort(user_service_addr, user_host, user_port)) {
@@ -64,10 +42,10 @@ int main(int argc, char** argv) {
   if (app.worker.backoff_max < app.worker.backoff_base) {
     errors.push_back("JOB_BACKOFF_MAX_MS: must not be below JOB_BACKOFF_BASE_MS");
   }
-  Logger logger("data-service", SWITCHYARD_VERSION, level);
-  if (!errors.empty()) {
-    for (const auto& error : errors) logger.Error("bad configuration", {{"error", error}});
-    return 2;
+  Logger logger("data-service", SWITCHYARD_VERSION, settings.log_level);
+  RouteGrpcLogsTo(logger);
+  if (auto exit_code = FinishConfiguration(config, "data-service", errors, logger)) {
+    return *exit_code;
   }
 
   // Production knows exactly these job types; test types exist only in test binaries.

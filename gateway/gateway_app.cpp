@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "gateway/http_mapping.hpp"
+#include "gateway/openapi.hpp"
 
 namespace switchyard::gateway {
 
@@ -31,6 +32,9 @@ absl::Status GatewayApp::Start() {
   handler_ =
       std::make_unique<RestHandler>(config_.rest, *routes_, upstreams_, std::move(health_targets),
                                     runtime_, logger_, gateway_metrics_);
+  OpenApiOptions openapi;
+  openapi.camel_case = config_.rest.camel_case_json;
+  handler_->SetOpenApi(BuildOpenApi(*routes_, openapi));
   runtime_.Start();
   started_ = true;
   server_ = std::make_unique<HttpServer>(
@@ -65,7 +69,8 @@ void GatewayApp::Shutdown() {
   shut_down_ = true;
   if (handler_) handler_->SetDraining();
   if (server_ && config_.drain_delay.count() > 0) {
-    logger_.Info("draining", {{"delay_ms", static_cast<std::int64_t>(config_.drain_delay.count())}});
+    logger_.Info("draining",
+                 {{"delay_ms", static_cast<std::int64_t>(config_.drain_delay.count())}});
     std::this_thread::sleep_for(config_.drain_delay);
   }
   if (server_) server_->Stop(config_.shutdown_grace);

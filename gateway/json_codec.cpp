@@ -4,6 +4,7 @@
 
 #include "gateway/json_codec.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -13,12 +14,13 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
+#include <typeinfo>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
@@ -36,59 +38,176 @@ using google::protobuf::OneofDescriptor;
 using google::protobuf::Reflection;
 using json_codec_internal::WellKnownType;
 
-// Field names of one message type: proto names and json names. Built once per type and thread.
+// String concatenation for error messages (absl::StrCat takes absl::string_view, which Debian's
+// abseil does not alias to std::string_view).
+void AppendPart(std::string& out, std::string_view part) { out.append(part); }
+template <typename Integer>
+  requires std::is_integral_v<Integer>
+void AppendPart(std::string& out, Integer part) { out += std::to_string(part); }
+template <typename... Parts>
+std::string Cat(const Parts&... parts) {
+  std::string out;
+  (AppendPart(out, parts), ...);
+  return out;
+}
+
+bool IsValueMessage(const FieldDescriptor& field) {
+  return field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+         json_codec_internal::GetWellKnownType(*field.message_type()) == WellKnownType::kValue;
+}
+
+bool IsNullValueEnum(const FieldDescriptor& field) {
+  return field.cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
+         field.enum_type()->full_name() == "google.protobuf.NullValue";
+}
+
+// The pool of generated types (looked up once: the accessor is not free).
+const DescriptorPool* GeneratedPool() {
+  static const DescriptorPool* const pool = DescriptorPool::generated_pool();
+  return pool;
+}
+
+class FieldTable;
+
+// What the parser needs to know of a field, worked out once: asking a descriptor is not free
+// (several accessors go through a call_once each time).
+struct FieldInfo {
+  explicit FieldInfo(const FieldDescriptor& field)
+      : descriptor(&field),
+        cpp_type(field.cpp_type()),
+        type(field.type()),
+        is_map(field.is_map()),
+        is_repeated(field.is_repeated()),
+        null_is_value(IsValueMessage(field) || IsNullValueEnum(field)),
+        oneof(field.real_containing_oneof()),
+        message_type(field.message_type()),
+        enum_type(field.enum_type()),
+        // Proto2 enums are closed: only declared numbers are values.
+        closed_enum(enum_type != nullptr &&
+                    enum_type->file()->syntax() == FileDescriptor::SYNTAX_PROTO2) {}
+
+  const FieldDescriptor* descriptor;
+  FieldDescriptor::CppType cpp_type;
+  FieldDescriptor::Type type;
+  bool is_map;
+  bool is_repeated;
+  bool null_is_value;  // google.protobuf.Value or NullValue: JSON null is a value, not "unset"
+  const OneofDescriptor* oneof;    // a real oneof, not the one of a proto3 `optional`
+  const Descriptor* message_type;  // message fields and map entries
+  const EnumDescriptor* enum_type;
+  bool closed_enum;
+  // message_type's table, linked on first use. Tables live in a per-thread (or per-call) cache,
+  // so only one thread ever writes this.
+  mutable const FieldTable* table = nullptr;
+};
+
+// One message type: its fields by JSON name (proto names and json names).
 class FieldTable {
  public:
   explicit FieldTable(const Descriptor& descriptor)
-      : well_known_(json_codec_internal::GetWellKnownType(descriptor)) {
+      : descriptor_(descriptor), well_known_(json_codec_internal::GetWellKnownType(descriptor)) {
+    fields_.reserve(static_cast<std::size_t>(descriptor.field_count()));
     for (int i = 0; i < descriptor.field_count(); ++i) {
-      const FieldDescriptor* field = descriptor.field(i);
-      entries_.push_back({field->name(), field});
-      if (field->json_name() != field->name()) entries_.push_back({field->json_name(), field});
+      const FieldDescriptor& field = *descriptor.field(i);
+      fields_.emplace_back(field);
+      names_.push_back({field.name(), i});
+      if (field.json_name() != field.name()) names_.push_back({field.json_name(), i});
+      if (field.number() > 0 && field.number() < static_cast<int>(by_number_.size())) {
+        by_number_[static_cast<std::size_t>(field.number())] = &fields_.back();
+      }
     }
-    if (entries_.size() > kLinearLimit) {
-      for (const auto& entry : entries_) by_name_.emplace(entry.name, entry.field);
+    if (names_.size() > kLinearLimit) {
+      for (const auto& name : names_) by_name_.emplace(name.name, name.index);
+    }
+    // For generated types, one reflection object serves every instance of the class.
+    if (descriptor.file()->pool() == GeneratedPool()) {
+      if (const Message* prototype =
+              google::protobuf::MessageFactory::generated_factory()->GetPrototype(&descriptor)) {
+        generated_class_ = &typeid(*prototype);
+        generated_reflection_ = prototype->GetReflection();
+      }
     }
   }
 
-  const FieldDescriptor* Find(std::string_view name) const {
-    if (entries_.size() > kLinearLimit) {
+  const FieldInfo* Find(std::string_view name) const {
+    if (names_.size() > kLinearLimit) {
       const auto found = by_name_.find(name);
-      return found == by_name_.end() ? nullptr : found->second;
+      return found == by_name_.end() ? nullptr : &fields_[static_cast<std::size_t>(found->second)];
     }
-    for (const auto& entry : entries_) {
-      if (entry.name == name) return entry.field;
+    for (const auto& entry : names_) {
+      if (entry.name == name) return &fields_[static_cast<std::size_t>(entry.index)];
     }
     return nullptr;
   }
 
+  const FieldInfo& field(int index) const { return fields_[static_cast<std::size_t>(index)]; }
+  // Fields 1 to 6 by number (well-known types are addressed by number).
+  const FieldInfo& number(int number) const {
+    return *by_number_[static_cast<std::size_t>(number)];
+  }
+  const Descriptor& descriptor() const { return descriptor_; }
   WellKnownType well_known() const { return well_known_; }
+
+  const Reflection& ReflectionOf(const Message& message) const {
+    if (generated_class_ != nullptr && typeid(message) == *generated_class_) {
+      return *generated_reflection_;
+    }
+    return *message.GetReflection();
+  }
 
  private:
   static constexpr std::size_t kLinearLimit = 12;
-  struct Entry {
+  struct Name {
     std::string_view name;  // owned by the descriptor
-    const FieldDescriptor* field;
+    int index;
   };
+  const Descriptor& descriptor_;
   WellKnownType well_known_;
-  std::vector<Entry> entries_;
-  std::unordered_map<std::string_view, const FieldDescriptor*> by_name_;
+  std::vector<FieldInfo> fields_;
+  std::vector<Name> names_;
+  std::unordered_map<std::string_view, int> by_name_;
+  std::array<const FieldInfo*, 7> by_number_{};
+  const std::type_info* generated_class_ = nullptr;
+  const Reflection* generated_reflection_ = nullptr;
 };
 
-// Tables of generated types live as long as their descriptors (the process), so they are cached
-// per thread without locks. Types from other pools may not outlive the call: built afresh.
-const FieldTable& TableFor(const Descriptor& descriptor, std::unique_ptr<FieldTable>& uncached) {
-  if (descriptor.file()->pool() != DescriptorPool::generated_pool()) {
-    uncached = std::make_unique<FieldTable>(descriptor);
-    return *uncached;
+class TableCache {
+ public:
+  const FieldTable& Get(const Descriptor& descriptor) {
+    auto& slot = tables_[&descriptor];
+    if (!slot) slot = std::make_unique<FieldTable>(descriptor);
+    return *slot;
   }
-  thread_local std::unordered_map<const Descriptor*, std::unique_ptr<FieldTable>> cache;
-  auto& slot = cache[&descriptor];
-  if (!slot) slot = std::make_unique<FieldTable>(descriptor);
-  return *slot;
+
+ private:
+  std::unordered_map<const Descriptor*, std::unique_ptr<FieldTable>> tables_;
+};
+
+// Tables of generated types live as long as their descriptors (the process): cached per thread,
+// without locks. Types of other pools may not outlive the call: their tables are per call.
+TableCache& GeneratedTables() {
+  thread_local TableCache cache;
+  return cache;
 }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Whether 8 bytes at `p` are all printable ASCII other than '"' and '\\' (nothing that ends a
+// string, starts an escape or needs UTF-8 checks): the fast path of string scanning.
+bool PlainAscii8(const char* p) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101;
+  constexpr std::uint64_t kHighs = 0x8080808080808080;
+  std::uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  // A byte of `x` is zero iff the matching byte of this has its high bit set (no false
+  // positives before the first zero byte, which is all that matters here).
+  const auto zero_bytes = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+  const std::uint64_t special = zero_bytes(word ^ (kOnes * '"')) |
+                                zero_bytes(word ^ (kOnes * '\\')) |
+                                ((word - kOnes * 0x20) & ~word & kHighs) |  // below 0x20
+                                (word & kHighs);                            // non-ASCII
+  return special == 0;
+}
 
 // A JSON number split into its parts: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 struct NumberParts {
@@ -238,36 +357,30 @@ std::string Shorten(std::string_view text) {
 // A value for an error message: strings quoted.
 std::string Echo(const Scalar& value) {
   if (value.kind != JsonKind::kString) return Shorten(value.text);
-  return absl::StrCat("\"", Shorten(value.text), "\"");
-}
-
-bool IsValueMessage(const FieldDescriptor& field) {
-  return field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
-         json_codec_internal::GetWellKnownType(*field.message_type()) == WellKnownType::kValue;
-}
-
-bool IsNullValueEnum(const FieldDescriptor& field) {
-  return field.cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
-         field.enum_type()->full_name() == "google.protobuf.NullValue";
-}
-
-// Proto2 enums are closed: only declared numbers are values.
-bool IsClosedEnum(const EnumDescriptor& type) {
-  return type.file()->syntax() == FileDescriptor::SYNTAX_PROTO2;
+  return Cat("\"", Shorten(value.text), "\"");
 }
 
 class Parser {
  public:
-  Parser(std::string_view text, int max_depth)
-      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()),
+  Parser(std::string_view text, int max_depth, const Descriptor& type)
+      : tables_(type.file()->pool() == GeneratedPool() ? &GeneratedTables() : &local_tables_),
+        begin_(text.data()),
+        p_(text.data()),
+        end_(text.data() + text.size()),
         max_depth_(max_depth) {}
 
   absl::Status Parse(Message& message) {
     SkipWhitespace();
-    if (p_ == end_) return Failed(SyntaxError("the body is empty, expected a JSON object"));
-    if (!ParseMessageValue(message)) return Failed(false);
+    if (p_ == end_) {
+      SyntaxError("the body is empty, expected a JSON object");
+      return Error();
+    }
+    if (!ParseMessageValue(message, tables_->Get(*message.GetDescriptor()))) return Error();
     SkipWhitespace();
-    if (p_ != end_) return Failed(SyntaxError("unexpected data after the JSON value"));
+    if (p_ != end_) {
+      SyntaxError("unexpected data after the JSON value");
+      return Error();
+    }
     return absl::OkStatus();
   }
 
@@ -304,8 +417,12 @@ class Parser {
     }
     return false;
   }
-  bool AtIndex(std::size_t index) { return InField(absl::StrCat("[", index, "]")); }
-  bool AtKey(std::string_view key) { return InField(absl::StrCat("[", Shorten(key), "]")); }
+  bool AtIndex(std::size_t index) { return InField(Cat("[", index, "]")); }
+  bool AtKey(std::string_view key) { return InField(Cat("[", Shorten(key), "]")); }
+  // A value already read was of kind `got` where `expected` was needed.
+  bool UnexpectedValue(std::string_view expected, JsonKind got) {
+    return ValueError(Cat("expected ", expected, ", got ", Describe(got)));
+  }
   // The value at p_ is of kind `got` where `expected` was needed. A malformed literal or number
   // there is reported as the syntax error it is.
   bool WrongType(std::string_view expected, JsonKind got) {
@@ -317,13 +434,12 @@ class Parser {
       if (!ScanNumber(p_, end_, parts)) return SyntaxError("invalid number");
     }
     p_ = at;
-    return ValueError(absl::StrCat("expected ", expected, ", got ", Describe(got)));
+    return UnexpectedValue(expected, got);
   }
-  bool TooDeep() {
-    return PlainError(absl::StrCat("JSON nesting is deeper than ", max_depth_, " levels"));
-  }
+  bool TooDeep() { return PlainError(Cat("JSON nesting is deeper than ", max_depth_, " levels")); }
 
-  absl::Status Failed(bool) const {
+  // The status for the error recorded.
+  absl::Status Error() const {
     std::string message = "invalid JSON body: ";
     std::string path;
     for (auto segment = path_.rbegin(); segment != path_.rend(); ++segment) {
@@ -341,15 +457,15 @@ class Parser {
             ++column;
           }
         }
-        absl::StrAppend(&message, error_, " at line ", line, ", column ", column);
+        message += Cat(error_, " at line ", line, ", column ", column);
         break;
       }
       case ErrorKind::kField:
-        if (!path.empty()) absl::StrAppend(&message, "field \"", path, "\": ");
+        if (!path.empty()) message += Cat("field \"", path, "\": ");
         message += error_;
         break;
       case ErrorKind::kUnknownField:
-        absl::StrAppend(&message, "unknown field \"", path, "\"");
+        message += Cat("unknown field \"", path, "\"");
         break;
       case ErrorKind::kPlain:
         message += error_;
@@ -445,8 +561,8 @@ class Parser {
     }
     if (lead >= 0xe0 && lead <= 0xef) {
       if (left < 3 || !continuation(1) || !continuation(2)) return false;
-      if (lead == 0xe0 && byte(1) < 0xa0) return false;   // overlong
-      if (lead == 0xed && byte(1) > 0x9f) return false;   // surrogate
+      if (lead == 0xe0 && byte(1) < 0xa0) return false;  // overlong
+      if (lead == 0xed && byte(1) > 0x9f) return false;  // surrogate
       p_ += 3;
       return true;
     }
@@ -465,6 +581,8 @@ class Parser {
   bool ReadString(std::string_view& text, std::string& storage) {
     const char* begin = ++p_;
     while (p_ < end_) {
+      while (end_ - p_ >= 8 && PlainAscii8(p_)) p_ += 8;
+      if (p_ == end_) break;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
         text = {begin, static_cast<std::size_t>(p_ - begin)};
@@ -639,10 +757,13 @@ class Parser {
 
   // ---- messages --------------------------------------------------------------------------------
 
-  // Any JSON value into `message`, by its type's JSON form.
-  bool ParseMessageValue(Message& message) {
-    std::unique_ptr<FieldTable> uncached;
-    const FieldTable& table = TableFor(*message.GetDescriptor(), uncached);
+  const FieldTable& TableOf(const FieldInfo& field) {
+    if (field.table == nullptr) field.table = &tables_->Get(*field.message_type);
+    return *field.table;
+  }
+
+  // Any JSON value into `message` (of `table`'s type), by the type's JSON form.
+  bool ParseMessageValue(Message& message, const FieldTable& table) {
     JsonKind kind;
     if (!PeekKind(kind)) return false;
     switch (table.well_known()) {
@@ -653,23 +774,23 @@ class Parser {
       case WellKnownType::kAny:
         return ValueError("google.protobuf.Any is not supported in request bodies");
       case WellKnownType::kTimestamp:
-        return ParseTimestampValue(message, kind);
+        return ParseTimestampValue(message, table, kind);
       case WellKnownType::kDuration:
-        return ParseDurationValue(message, kind);
+        return ParseDurationValue(message, table, kind);
       case WellKnownType::kFieldMask:
-        return ParseFieldMaskValue(message, kind);
+        return ParseFieldMaskValue(message, table, kind);
       case WellKnownType::kWrapper: {
-        const FieldDescriptor& field = *message.GetDescriptor()->field(0);
+        const FieldInfo& field = table.number(1);
         Scalar value;
         if (!ReadScalarFor(field, kind, value)) return false;
-        return SetScalar(message, *message.GetReflection(), field, value, false);
+        return SetScalar(message, table.ReflectionOf(message), field, value, false);
       }
       case WellKnownType::kStruct:
-        return ParseStruct(message, kind);
+        return ParseStruct(message, table, kind);
       case WellKnownType::kValue:
-        return ParseValue(message, kind);
+        return ParseValue(message, table, kind);
       case WellKnownType::kListValue:
-        return ParseListValue(message, kind);
+        return ParseListValue(message, table, kind);
     }
     return false;
   }
@@ -678,21 +799,19 @@ class Parser {
     bool empty = false;
     if (!Open(empty)) return false;
     if (empty) return true;
-    const Descriptor& descriptor = *message.GetDescriptor();
-    const Reflection& reflection = *message.GetReflection();
+    const Reflection& reflection = table.ReflectionOf(message);
     // Fields seen so far, to reject a field given twice (also under its two names).
+    const int field_count = table.descriptor().field_count();
     std::uint64_t seen_small = 0;
     std::vector<bool> seen_large;
-    if (descriptor.field_count() > 64) {
-      seen_large.resize(static_cast<std::size_t>(descriptor.field_count()));
-    }
+    if (field_count > 64) seen_large.resize(static_cast<std::size_t>(field_count));
     for (bool done = false; !done;) {
       std::string key_storage;
       std::string_view key;
       if (!ReadKey(key, key_storage)) return false;
-      const FieldDescriptor* field = table.Find(key);
+      const FieldInfo* field = table.Find(key);
       if (field == nullptr) return UnknownField(key);
-      const auto index = static_cast<std::size_t>(field->index());
+      const auto index = static_cast<std::size_t>(field - &table.field(0));
       bool repeated_key = false;
       if (seen_large.empty()) {
         repeated_key = (seen_small >> index) & 1;
@@ -712,53 +831,54 @@ class Parser {
     return true;
   }
 
-  bool ParseField(Message& message, const Reflection& reflection, const FieldDescriptor& field) {
+  bool ParseField(Message& message, const Reflection& reflection, const FieldInfo& field) {
     JsonKind kind;
     if (!PeekKind(kind)) return false;
-    if (field.is_map()) {
+    if (field.is_map) {
       if (kind == JsonKind::kNull) return ConsumeLiteral("null");
       if (kind != JsonKind::kObject) return WrongType("an object", kind);
       return ParseMap(message, reflection, field);
     }
-    if (field.is_repeated()) {
+    if (field.is_repeated) {
       if (kind == JsonKind::kNull) return ConsumeLiteral("null");
       if (kind != JsonKind::kArray) return WrongType("an array", kind);
       return ParseRepeated(message, reflection, field);
     }
     // null leaves a field unset, but is the value of google.protobuf.Value and NullValue.
-    const bool null_is_value = IsValueMessage(field) || IsNullValueEnum(field);
-    if (kind == JsonKind::kNull && !null_is_value) return ConsumeLiteral("null");
-    if (const OneofDescriptor* oneof = field.real_containing_oneof();
-        oneof != nullptr && reflection.HasOneof(message, oneof)) {
-      return ValueError(absl::StrCat("oneof \"", oneof->name(), "\" already has field \"",
-                                     reflection.GetOneofFieldDescriptor(message, oneof)->name(),
-                                     "\" set; only one may be given"));
+    if (kind == JsonKind::kNull && !field.null_is_value) return ConsumeLiteral("null");
+    if (field.oneof != nullptr && reflection.HasOneof(message, field.oneof)) {
+      return ValueError(Cat("oneof \"", field.oneof->name(), "\" already has field \"",
+                            reflection.GetOneofFieldDescriptor(message, field.oneof)->name(),
+                            "\" set; only one may be given"));
     }
-    if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      return ParseMessageValue(*reflection.MutableMessage(&message, &field));
+    if (field.cpp_type == FieldDescriptor::CPPTYPE_MESSAGE) {
+      return ParseMessageValue(*reflection.MutableMessage(&message, field.descriptor),
+                               TableOf(field));
     }
     Scalar value;
     if (!ReadScalarFor(field, kind, value)) return false;
     return SetScalar(message, reflection, field, value, false);
   }
 
-  bool ParseRepeated(Message& message, const Reflection& reflection,
-                     const FieldDescriptor& field) {
+  bool ParseRepeated(Message& message, const Reflection& reflection, const FieldInfo& field) {
     bool empty = false;
     if (!Open(empty)) return false;
     if (empty) return true;
-    const bool is_message = field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
-    const bool null_is_value = IsValueMessage(field) || IsNullValueEnum(field);
+    const bool is_message = field.cpp_type == FieldDescriptor::CPPTYPE_MESSAGE;
     std::size_t index = 0;
     for (bool done = false; !done; ++index) {
       JsonKind kind;
       if (!PeekKind(kind)) return false;
-      if (kind == JsonKind::kNull && !null_is_value) {
+      if (kind == JsonKind::kNull && !field.null_is_value) {
+        if (!ConsumeLiteral("null")) return false;
         ValueError("null is not allowed in an array");
         return AtIndex(index);
       }
       if (is_message) {
-        if (!ParseMessageValue(*reflection.AddMessage(&message, &field))) return AtIndex(index);
+        if (!ParseMessageValue(*reflection.AddMessage(&message, field.descriptor),
+                               TableOf(field))) {
+          return AtIndex(index);
+        }
       } else {
         Scalar value;
         if (!ReadScalarFor(field, kind, value) ||
@@ -772,13 +892,13 @@ class Parser {
     return true;
   }
 
-  bool ParseMap(Message& message, const Reflection& reflection, const FieldDescriptor& field) {
+  bool ParseMap(Message& message, const Reflection& reflection, const FieldInfo& field) {
     bool empty = false;
     if (!Open(empty)) return false;
     if (empty) return true;
-    const FieldDescriptor& key_field = *field.message_type()->map_key();
-    const FieldDescriptor& value_field = *field.message_type()->map_value();
-    const bool null_is_value = IsValueMessage(value_field) || IsNullValueEnum(value_field);
+    const FieldTable& entry_table = TableOf(field);
+    const FieldInfo& key_field = entry_table.field(0);
+    const FieldInfo& value_field = entry_table.field(1);
     std::unordered_set<std::string> keys;
     for (bool done = false; !done;) {
       std::string key_storage;
@@ -788,17 +908,19 @@ class Parser {
         ValueError("map key is given more than once");
         return AtKey(key);
       }
-      Message& entry = *reflection.AddMessage(&message, &field);
-      const Reflection& entry_reflection = *entry.GetReflection();
+      Message& entry = *reflection.AddMessage(&message, field.descriptor);
+      const Reflection& entry_reflection = entry_table.ReflectionOf(entry);
       if (!SetMapKey(entry, entry_reflection, key_field, key)) return AtKey(key);
       JsonKind kind;
       if (!PeekKind(kind)) return false;
-      if (kind == JsonKind::kNull && !null_is_value) {
+      if (kind == JsonKind::kNull && !value_field.null_is_value) {
+        if (!ConsumeLiteral("null")) return false;
         ValueError("null is not allowed as a map value");
         return AtKey(key);
       }
-      if (value_field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-        if (!ParseMessageValue(*entry_reflection.MutableMessage(&entry, &value_field))) {
+      if (value_field.cpp_type == FieldDescriptor::CPPTYPE_MESSAGE) {
+        if (!ParseMessageValue(*entry_reflection.MutableMessage(&entry, value_field.descriptor),
+                               TableOf(value_field))) {
           return AtKey(key);
         }
       } else {
@@ -814,14 +936,13 @@ class Parser {
     return true;
   }
 
-  bool SetMapKey(Message& entry, const Reflection& reflection, const FieldDescriptor& field,
+  bool SetMapKey(Message& entry, const Reflection& reflection, const FieldInfo& field,
                  std::string_view key) {
-    if (field.cpp_type() == FieldDescriptor::CPPTYPE_BOOL) {
+    if (field.cpp_type == FieldDescriptor::CPPTYPE_BOOL) {
       if (key != "true" && key != "false") {
-        return ValueError(absl::StrCat("map key ", Echo({JsonKind::kString, key}),
-                                       " is not true or false"));
+        return ValueError(Cat("map key ", Echo({JsonKind::kString, key}), " is not true or false"));
       }
-      reflection.SetBool(&entry, &field, key == "true");
+      reflection.SetBool(&entry, field.descriptor, key == "true");
       return true;
     }
     return SetScalar(entry, reflection, field, Scalar{JsonKind::kString, key}, false);
@@ -829,12 +950,12 @@ class Parser {
 
   // ---- scalars ---------------------------------------------------------------------------------
 
-  static std::string_view Expected(const FieldDescriptor& field) {
-    switch (field.cpp_type()) {
+  static std::string_view Expected(const FieldInfo& field) {
+    switch (field.cpp_type) {
       case FieldDescriptor::CPPTYPE_BOOL:
         return "true or false";
       case FieldDescriptor::CPPTYPE_STRING:
-        return field.type() == FieldDescriptor::TYPE_BYTES ? "a base64 string" : "a string";
+        return field.type == FieldDescriptor::TYPE_BYTES ? "a base64 string" : "a string";
       case FieldDescriptor::CPPTYPE_ENUM:
         return "an enum value name or number";
       case FieldDescriptor::CPPTYPE_MESSAGE:
@@ -844,8 +965,12 @@ class Parser {
     }
   }
 
+  static const char* TypeName(const FieldInfo& field) {
+    return FieldDescriptor::TypeName(field.type);
+  }
+
   // Reads a scalar for `field`, rejecting objects and arrays.
-  bool ReadScalarFor(const FieldDescriptor& field, JsonKind kind, Scalar& value) {
+  bool ReadScalarFor(const FieldInfo& field, JsonKind kind, Scalar& value) {
     if (kind == JsonKind::kObject || kind == JsonKind::kArray) {
       return WrongType(Expected(field), kind);
     }
@@ -853,9 +978,10 @@ class Parser {
   }
 
   // Sets (or with `add`, appends) `value` into a scalar field.
-  bool SetScalar(Message& message, const Reflection& reflection, const FieldDescriptor& field,
+  bool SetScalar(Message& message, const Reflection& reflection, const FieldInfo& field,
                  const Scalar& value, bool add) {
-    switch (field.cpp_type()) {
+    const FieldDescriptor* descriptor = field.descriptor;
+    switch (field.cpp_type) {
       case FieldDescriptor::CPPTYPE_INT32: {
         std::int64_t number = 0;
         if (!ToSigned(value, field, std::numeric_limits<std::int32_t>::min(),
@@ -863,7 +989,8 @@ class Parser {
           return false;
         }
         const auto v = static_cast<std::int32_t>(number);
-        add ? reflection.AddInt32(&message, &field, v) : reflection.SetInt32(&message, &field, v);
+        add ? reflection.AddInt32(&message, descriptor, v)
+            : reflection.SetInt32(&message, descriptor, v);
         return true;
       }
       case FieldDescriptor::CPPTYPE_INT64: {
@@ -872,8 +999,8 @@ class Parser {
                       std::numeric_limits<std::int64_t>::max(), number)) {
           return false;
         }
-        add ? reflection.AddInt64(&message, &field, number)
-            : reflection.SetInt64(&message, &field, number);
+        add ? reflection.AddInt64(&message, descriptor, number)
+            : reflection.SetInt64(&message, descriptor, number);
         return true;
       }
       case FieldDescriptor::CPPTYPE_UINT32: {
@@ -882,8 +1009,8 @@ class Parser {
           return false;
         }
         const auto v = static_cast<std::uint32_t>(number);
-        add ? reflection.AddUInt32(&message, &field, v)
-            : reflection.SetUInt32(&message, &field, v);
+        add ? reflection.AddUInt32(&message, descriptor, v)
+            : reflection.SetUInt32(&message, descriptor, v);
         return true;
       }
       case FieldDescriptor::CPPTYPE_UINT64: {
@@ -891,60 +1018,62 @@ class Parser {
         if (!ToUnsigned(value, field, std::numeric_limits<std::uint64_t>::max(), number)) {
           return false;
         }
-        add ? reflection.AddUInt64(&message, &field, number)
-            : reflection.SetUInt64(&message, &field, number);
+        add ? reflection.AddUInt64(&message, descriptor, number)
+            : reflection.SetUInt64(&message, descriptor, number);
         return true;
       }
       case FieldDescriptor::CPPTYPE_DOUBLE: {
         double number = 0;
         if (!ToDouble(value, field, number)) return false;
-        add ? reflection.AddDouble(&message, &field, number)
-            : reflection.SetDouble(&message, &field, number);
+        add ? reflection.AddDouble(&message, descriptor, number)
+            : reflection.SetDouble(&message, descriptor, number);
         return true;
       }
       case FieldDescriptor::CPPTYPE_FLOAT: {
         double number = 0;
         if (!ToDouble(value, field, number)) return false;
-        // Doubles that round to the largest float are still in range.
+        // Beyond the largest float, doubles up to half a float step above it still round to it.
+        constexpr float kMaxFloat = std::numeric_limits<float>::max();
         const double limit = std::ldexp(1.0, 128) - std::ldexp(1.0, 103);
         if (std::isfinite(number) && std::fabs(number) >= limit) return OutOfRange(value, field);
-        constexpr float kMaxFloat = std::numeric_limits<float>::max();
         float v = 0;
         if (std::isfinite(number) && std::fabs(number) > kMaxFloat) {
           v = number > 0 ? kMaxFloat : -kMaxFloat;
         } else {
           v = static_cast<float>(number);
         }
-        add ? reflection.AddFloat(&message, &field, v) : reflection.SetFloat(&message, &field, v);
+        add ? reflection.AddFloat(&message, descriptor, v)
+            : reflection.SetFloat(&message, descriptor, v);
         return true;
       }
       case FieldDescriptor::CPPTYPE_BOOL: {
         if (value.kind != JsonKind::kTrue && value.kind != JsonKind::kFalse) {
-          return WrongType(Expected(field), value.kind);
+          return UnexpectedValue(Expected(field), value.kind);
         }
         const bool v = value.kind == JsonKind::kTrue;
-        add ? reflection.AddBool(&message, &field, v) : reflection.SetBool(&message, &field, v);
+        add ? reflection.AddBool(&message, descriptor, v)
+            : reflection.SetBool(&message, descriptor, v);
         return true;
       }
       case FieldDescriptor::CPPTYPE_STRING: {
-        if (value.kind != JsonKind::kString) return WrongType(Expected(field), value.kind);
+        if (value.kind != JsonKind::kString) return UnexpectedValue(Expected(field), value.kind);
         std::string bytes;
-        if (field.type() == FieldDescriptor::TYPE_BYTES) {
+        if (field.type == FieldDescriptor::TYPE_BYTES) {
           if (!json_codec_internal::Base64Decode(value.text, bytes)) {
-            return ValueError(absl::StrCat(Echo(value), " is not valid base64"));
+            return ValueError(Cat(Echo(value), " is not valid base64"));
           }
         } else {
           bytes.assign(value.text);
         }
-        add ? reflection.AddString(&message, &field, std::move(bytes))
-            : reflection.SetString(&message, &field, std::move(bytes));
+        add ? reflection.AddString(&message, descriptor, std::move(bytes))
+            : reflection.SetString(&message, descriptor, std::move(bytes));
         return true;
       }
       case FieldDescriptor::CPPTYPE_ENUM: {
         int number = 0;
         if (!ToEnum(value, field, number)) return false;
-        add ? reflection.AddEnumValue(&message, &field, number)
-            : reflection.SetEnumValue(&message, &field, number);
+        add ? reflection.AddEnumValue(&message, descriptor, number)
+            : reflection.SetEnumValue(&message, descriptor, number);
         return true;
       }
       case FieldDescriptor::CPPTYPE_MESSAGE:
@@ -953,38 +1082,36 @@ class Parser {
     return ValueError("unsupported field type");
   }
 
-  bool OutOfRange(const Scalar& value, const FieldDescriptor& field) {
-    return ValueError(
-        absl::StrCat(Echo(value), " is out of range for ", FieldDescriptor::TypeName(field.type())));
+  bool OutOfRange(const Scalar& value, const FieldInfo& field) {
+    return ValueError(Cat(Echo(value), " is out of range for ", TypeName(field)));
   }
 
   // An integer from a JSON number (any exact integral value: 1, 1.0, 1e2) or a string of decimal
   // digits ("123", as int64 values usually come).
-  bool ToMagnitude(const Scalar& value, const FieldDescriptor& field, bool& negative,
+  bool ToMagnitude(const Scalar& value, const FieldInfo& field, bool& negative,
                    std::uint64_t& magnitude) {
     if (value.kind != JsonKind::kNumber && value.kind != JsonKind::kString) {
-      return WrongType(Expected(field), value.kind);
+      return UnexpectedValue(Expected(field), value.kind);
     }
     NumberParts parts;
     if (!SplitNumber(value.text, parts) ||
         (value.kind == JsonKind::kString && (!parts.fraction.empty() || parts.has_exponent))) {
-      return ValueError(absl::StrCat(Echo(value), " is not a valid ",
-                                     FieldDescriptor::TypeName(field.type())));
+      return ValueError(Cat(Echo(value), " is not a valid ", TypeName(field)));
     }
     switch (ToInteger(parts, magnitude)) {
       case IntegerResult::kOk:
         negative = parts.negative && magnitude != 0;
         return true;
       case IntegerResult::kNotInteger:
-        return ValueError(absl::StrCat(Echo(value), " is not an integer"));
+        return ValueError(Cat(Echo(value), " is not an integer"));
       case IntegerResult::kOutOfRange:
         break;
     }
     return OutOfRange(value, field);
   }
 
-  bool ToSigned(const Scalar& value, const FieldDescriptor& field, std::int64_t min,
-                std::int64_t max, std::int64_t& out) {
+  bool ToSigned(const Scalar& value, const FieldInfo& field, std::int64_t min, std::int64_t max,
+                std::int64_t& out) {
     bool negative = false;
     std::uint64_t magnitude = 0;
     if (!ToMagnitude(value, field, negative, magnitude)) return false;
@@ -998,7 +1125,7 @@ class Parser {
     return true;
   }
 
-  bool ToUnsigned(const Scalar& value, const FieldDescriptor& field, std::uint64_t max,
+  bool ToUnsigned(const Scalar& value, const FieldInfo& field, std::uint64_t max,
                   std::uint64_t& out) {
     bool negative = false;
     if (!ToMagnitude(value, field, negative, out)) return false;
@@ -1007,7 +1134,7 @@ class Parser {
   }
 
   // A JSON number, a numeric string, or "NaN", "Infinity", "-Infinity".
-  bool ToDouble(const Scalar& value, const FieldDescriptor& field, double& out) {
+  bool ToDouble(const Scalar& value, const FieldInfo& field, double& out) {
     if (value.kind == JsonKind::kString) {
       if (value.text == "NaN") {
         out = std::numeric_limits<double>::quiet_NaN();
@@ -1019,12 +1146,11 @@ class Parser {
         return true;
       }
     } else if (value.kind != JsonKind::kNumber) {
-      return WrongType(Expected(field), value.kind);
+      return UnexpectedValue(Expected(field), value.kind);
     }
     NumberParts parts;
     if (!SplitNumber(value.text, parts)) {
-      return ValueError(absl::StrCat(Echo(value), " is not a valid ",
-                                     FieldDescriptor::TypeName(field.type())));
+      return ValueError(Cat(Echo(value), " is not a valid ", TypeName(field)));
     }
     if (!NumberToDouble(value.text, parts, out)) return OutOfRange(value, field);
     return true;
@@ -1040,14 +1166,13 @@ class Parser {
     return true;
   }
 
-  bool ToEnum(const Scalar& value, const FieldDescriptor& field, int& number) {
-    const EnumDescriptor& type = *field.enum_type();
+  bool ToEnum(const Scalar& value, const FieldInfo& field, int& number) {
+    const EnumDescriptor& type = *field.enum_type;
     if (value.kind == JsonKind::kString) {
       name_buffer_.assign(value.text);
       const EnumValueDescriptor* named = type.FindValueByName(name_buffer_);
       if (named == nullptr) {
-        return ValueError(
-            absl::StrCat(Echo(value), " is not a value of enum ", type.full_name()));
+        return ValueError(Cat(Echo(value), " is not a value of enum ", type.full_name()));
       }
       number = named->number();
       return true;
@@ -1056,15 +1181,15 @@ class Parser {
       number = 0;
       return true;
     }
-    if (value.kind != JsonKind::kNumber) return WrongType(Expected(field), value.kind);
+    if (value.kind != JsonKind::kNumber) return UnexpectedValue(Expected(field), value.kind);
     std::int64_t wide = 0;
     if (!ToSigned(value, field, std::numeric_limits<std::int32_t>::min(),
                   std::numeric_limits<std::int32_t>::max(), wide)) {
       return false;
     }
     number = static_cast<int>(wide);
-    if (IsClosedEnum(type) && type.FindValueByNumber(number) == nullptr) {
-      return ValueError(absl::StrCat(number, " is not a value of enum ", type.full_name()));
+    if (field.closed_enum && type.FindValueByNumber(number) == nullptr) {
+      return ValueError(Cat(number, " is not a value of enum ", type.full_name()));
     }
     return true;
   }
@@ -1076,53 +1201,53 @@ class Parser {
     return ReadScalar(kind, value);
   }
 
-  bool ParseTimestampValue(Message& message, JsonKind kind) {
+  bool ParseTimestampValue(Message& message, const FieldTable& table, JsonKind kind) {
     Scalar value;
     if (!ReadWellKnownString(kind, "an RFC 3339 timestamp string", value)) return false;
     std::int64_t seconds = 0;
     std::int32_t nanos = 0;
     if (!json_codec_internal::ParseTimestamp(value.text, seconds, nanos)) {
-      return ValueError(absl::StrCat(
-          Echo(value), " is not an RFC 3339 timestamp such as \"2024-01-02T03:04:05.5Z\" "
-                       "(years 0001-9999, Z or an offset, up to 9 fractional digits)"));
+      return ValueError(Cat(Echo(value),
+                            " is not an RFC 3339 timestamp such as \"2024-01-02T03:04:05.5Z\" "
+                            "(years 0001-9999, Z or an offset, up to 9 fractional digits)"));
     }
-    return SetSecondsAndNanos(message, seconds, nanos);
+    return SetSecondsAndNanos(message, table, seconds, nanos);
   }
 
-  bool ParseDurationValue(Message& message, JsonKind kind) {
+  bool ParseDurationValue(Message& message, const FieldTable& table, JsonKind kind) {
     Scalar value;
     if (!ReadWellKnownString(kind, "a duration string such as \"1.5s\"", value)) return false;
     std::int64_t seconds = 0;
     std::int32_t nanos = 0;
     if (!json_codec_internal::ParseDuration(value.text, seconds, nanos)) {
-      return ValueError(absl::StrCat(
-          Echo(value), " is not a duration such as \"1.5s\" (seconds with up to 9 fractional "
-                       "digits, within +-315576000000s)"));
+      return ValueError(Cat(Echo(value),
+                            " is not a duration such as \"1.5s\" (seconds with up to 9 "
+                            "fractional digits, within +-315576000000s)"));
     }
-    return SetSecondsAndNanos(message, seconds, nanos);
+    return SetSecondsAndNanos(message, table, seconds, nanos);
   }
 
-  static bool SetSecondsAndNanos(Message& message, std::int64_t seconds, std::int32_t nanos) {
-    const Descriptor& descriptor = *message.GetDescriptor();
-    const Reflection& reflection = *message.GetReflection();
-    reflection.SetInt64(&message, descriptor.FindFieldByNumber(1), seconds);
-    reflection.SetInt32(&message, descriptor.FindFieldByNumber(2), nanos);
+  static bool SetSecondsAndNanos(Message& message, const FieldTable& table, std::int64_t seconds,
+                                 std::int32_t nanos) {
+    const Reflection& reflection = table.ReflectionOf(message);
+    reflection.SetInt64(&message, table.number(1).descriptor, seconds);
+    reflection.SetInt32(&message, table.number(2).descriptor, nanos);
     return true;
   }
 
   // "fooBar.baz,qux" -> paths "foo_bar.baz" and "qux".
-  bool ParseFieldMaskValue(Message& message, JsonKind kind) {
+  bool ParseFieldMaskValue(Message& message, const FieldTable& table, JsonKind kind) {
     Scalar value;
     if (!ReadWellKnownString(kind, "a string of comma-separated field paths", value)) {
       return false;
     }
-    const FieldDescriptor* paths = message.GetDescriptor()->FindFieldByNumber(1);
-    const Reflection& reflection = *message.GetReflection();
+    const FieldDescriptor* paths = table.number(1).descriptor;
+    const Reflection& reflection = table.ReflectionOf(message);
     std::string_view rest = value.text;
     while (!rest.empty()) {
       const std::size_t comma = rest.find(',');
       const std::string_view path = rest.substr(0, comma);
-      if (path.empty()) return ValueError(absl::StrCat(Echo(value), " has an empty field path"));
+      if (path.empty()) return ValueError(Cat(Echo(value), " has an empty field path"));
       std::string snake;
       for (const char c : path) {
         if (c >= 'A' && c <= 'Z') {
@@ -1135,20 +1260,23 @@ class Parser {
       reflection.AddString(&message, paths, std::move(snake));
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
-      if (rest.empty()) return ValueError(absl::StrCat(Echo(value), " has an empty field path"));
+      if (rest.empty()) return ValueError(Cat(Echo(value), " has an empty field path"));
     }
     return true;
   }
 
-  bool ParseStruct(Message& message, JsonKind kind) {
+  // A JSON object into a google.protobuf.Struct.
+  bool ParseStruct(Message& message, const FieldTable& table, JsonKind kind) {
     if (kind != JsonKind::kObject) return WrongType("an object", kind);
     bool empty = false;
     if (!Open(empty)) return false;
     if (empty) return true;
-    const FieldDescriptor& fields = *message.GetDescriptor()->FindFieldByNumber(1);
-    const FieldDescriptor& key_field = *fields.message_type()->map_key();
-    const FieldDescriptor& value_field = *fields.message_type()->map_value();
-    const Reflection& reflection = *message.GetReflection();
+    const FieldInfo& fields = table.number(1);
+    const FieldTable& entry_table = TableOf(fields);
+    const FieldInfo& key_field = entry_table.field(0);
+    const FieldInfo& value_field = entry_table.field(1);
+    const FieldTable& value_table = TableOf(value_field);
+    const Reflection& reflection = table.ReflectionOf(message);
     std::unordered_set<std::string> keys;
     for (bool done = false; !done;) {
       std::string key_storage;
@@ -1158,12 +1286,13 @@ class Parser {
         ValueError("appears more than once in the object");
         return InField(key);
       }
-      Message& entry = *reflection.AddMessage(&message, &fields);
-      const Reflection& entry_reflection = *entry.GetReflection();
-      entry_reflection.SetString(&entry, &key_field, std::string(key));
+      Message& entry = *reflection.AddMessage(&message, fields.descriptor);
+      const Reflection& entry_reflection = entry_table.ReflectionOf(entry);
+      entry_reflection.SetString(&entry, key_field.descriptor, std::string(key));
       JsonKind value_kind;
       if (!PeekKind(value_kind) ||
-          !ParseValue(*entry_reflection.MutableMessage(&entry, &value_field), value_kind)) {
+          !ParseValue(*entry_reflection.MutableMessage(&entry, value_field.descriptor), value_table,
+                      value_kind)) {
         return InField(key);
       }
       if (!NextMember('}', done)) return false;
@@ -1172,18 +1301,20 @@ class Parser {
     return true;
   }
 
-  bool ParseListValue(Message& message, JsonKind kind) {
+  // A JSON array into a google.protobuf.ListValue.
+  bool ParseListValue(Message& message, const FieldTable& table, JsonKind kind) {
     if (kind != JsonKind::kArray) return WrongType("an array", kind);
     bool empty = false;
     if (!Open(empty)) return false;
     if (empty) return true;
-    const FieldDescriptor& values = *message.GetDescriptor()->FindFieldByNumber(1);
-    const Reflection& reflection = *message.GetReflection();
+    const FieldInfo& values = table.number(1);
+    const FieldTable& value_table = TableOf(values);
+    const Reflection& reflection = table.ReflectionOf(message);
     std::size_t index = 0;
     for (bool done = false; !done; ++index) {
       JsonKind value_kind;
-      if (!PeekKind(value_kind) ||
-          !ParseValue(*reflection.AddMessage(&message, &values), value_kind)) {
+      if (!PeekKind(value_kind) || !ParseValue(*reflection.AddMessage(&message, values.descriptor),
+                                               value_table, value_kind)) {
         return AtIndex(index);
       }
       if (!NextMember(']', done)) return false;
@@ -1193,44 +1324,41 @@ class Parser {
   }
 
   // Any JSON value into a google.protobuf.Value.
-  bool ParseValue(Message& message, JsonKind kind) {
-    const Descriptor& descriptor = *message.GetDescriptor();
-    const Reflection& reflection = *message.GetReflection();
-    switch (kind) {
-      case JsonKind::kObject:
-        return ParseStruct(*reflection.MutableMessage(&message, descriptor.FindFieldByNumber(5)),
-                           kind);
-      case JsonKind::kArray:
-        return ParseListValue(
-            *reflection.MutableMessage(&message, descriptor.FindFieldByNumber(6)), kind);
-      default:
-        break;
+  bool ParseValue(Message& message, const FieldTable& table, JsonKind kind) {
+    const Reflection& reflection = table.ReflectionOf(message);
+    if (kind == JsonKind::kObject || kind == JsonKind::kArray) {
+      const FieldInfo& field = table.number(kind == JsonKind::kObject ? 5 : 6);
+      Message& container = *reflection.MutableMessage(&message, field.descriptor);
+      return kind == JsonKind::kObject ? ParseStruct(container, TableOf(field), kind)
+                                       : ParseListValue(container, TableOf(field), kind);
     }
     Scalar value;
     if (!ReadScalar(kind, value)) return false;
     switch (kind) {
       case JsonKind::kNull:
-        reflection.SetEnumValue(&message, descriptor.FindFieldByNumber(1), 0);
+        reflection.SetEnumValue(&message, table.number(1).descriptor, 0);
         return true;
       case JsonKind::kNumber: {
         double number = 0;
         NumberParts parts;
         SplitNumber(value.text, parts);
         if (!NumberToDouble(value.text, parts, number)) {
-          return ValueError(absl::StrCat(Echo(value), " is out of range for a JSON number"));
+          return ValueError(Cat(Echo(value), " is out of range for a JSON number"));
         }
-        reflection.SetDouble(&message, descriptor.FindFieldByNumber(2), number);
+        reflection.SetDouble(&message, table.number(2).descriptor, number);
         return true;
       }
       case JsonKind::kString:
-        reflection.SetString(&message, descriptor.FindFieldByNumber(3), std::string(value.text));
+        reflection.SetString(&message, table.number(3).descriptor, std::string(value.text));
         return true;
       default:
-        reflection.SetBool(&message, descriptor.FindFieldByNumber(4), kind == JsonKind::kTrue);
+        reflection.SetBool(&message, table.number(4).descriptor, kind == JsonKind::kTrue);
         return true;
     }
   }
 
+  TableCache* tables_;
+  TableCache local_tables_;  // for types outside the generated pool
   const char* begin_;
   const char* p_;
   const char* end_;
@@ -1254,7 +1382,7 @@ absl::Status ParseJsonBody(std::string_view json, google::protobuf::Message& mes
 absl::Status ParseJsonBody(std::string_view json, google::protobuf::Message& message,
                            const JsonParseOptions& options) {
   message.Clear();
-  Parser parser(json, options.max_depth);
+  Parser parser(json, options.max_depth, *message.GetDescriptor());
   return parser.Parse(message);
 }
 

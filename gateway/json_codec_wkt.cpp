@@ -78,13 +78,6 @@ CivilDate CivilFromDays(std::int64_t days) {
   return {year, month, day};
 }
 
-void AppendPadded(std::int64_t value, int width, std::string& out) {
-  char buffer[24];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  for (auto length = result.ptr - buffer; length < width; ++length) out.push_back('0');
-  out.append(buffer, result.ptr);
-}
-
 // ".5" -> 500000000: reads 1 to 9 fractional digits after the '.' at text[at]; advances `at`.
 bool ReadFraction(std::string_view text, std::size_t& at, std::int32_t& nanos) {
   nanos = 0;
@@ -101,17 +94,22 @@ bool ReadFraction(std::string_view text, std::size_t& at, std::int32_t& nanos) {
   return true;
 }
 
-// 0, 3, 6 or 9 fractional digits, as protobuf prints them.
-void AppendNanos(std::int32_t nanos, std::string& out) {
-  if (nanos == 0) return;
-  out.push_back('.');
-  if (nanos % 1'000'000 == 0) {
-    AppendPadded(nanos / 1'000'000, 3, out);
-  } else if (nanos % 1'000 == 0) {
-    AppendPadded(nanos / 1'000, 6, out);
-  } else {
-    AppendPadded(nanos, 9, out);
+// Writes `value` as exactly `width` digits (zero-padded) at `p`; returns the end.
+char* PutDigits(char* p, std::int64_t value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
   }
+  return p + width;
+}
+
+// 0, 3, 6 or 9 fractional digits, as protobuf prints them.
+char* PutNanos(char* p, std::int32_t nanos) {
+  if (nanos == 0) return p;
+  *p++ = '.';
+  if (nanos % 1'000'000 == 0) return PutDigits(p, nanos / 1'000'000, 3);
+  if (nanos % 1'000 == 0) return PutDigits(p, nanos / 1'000, 6);
+  return PutDigits(p, nanos, 9);
 }
 
 constexpr char kBase64Alphabet[] =
@@ -201,19 +199,21 @@ bool FormatTimestamp(std::int64_t seconds, std::int32_t nanos, std::string& out)
     --days;
   }
   const CivilDate date = CivilFromDays(days);
-  AppendPadded(date.year, 4, out);
-  out.push_back('-');
-  AppendPadded(date.month, 2, out);
-  out.push_back('-');
-  AppendPadded(date.day, 2, out);
-  out.push_back('T');
-  AppendPadded(second_of_day / 3600, 2, out);
-  out.push_back(':');
-  AppendPadded(second_of_day / 60 % 60, 2, out);
-  out.push_back(':');
-  AppendPadded(second_of_day % 60, 2, out);
-  AppendNanos(nanos, out);
-  out.push_back('Z');
+  char buffer[32];  // YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ
+  char* p = PutDigits(buffer, date.year, 4);
+  *p++ = '-';
+  p = PutDigits(p, date.month, 2);
+  *p++ = '-';
+  p = PutDigits(p, date.day, 2);
+  *p++ = 'T';
+  p = PutDigits(p, second_of_day / 3600, 2);
+  *p++ = ':';
+  p = PutDigits(p, second_of_day / 60 % 60, 2);
+  *p++ = ':';
+  p = PutDigits(p, second_of_day % 60, 2);
+  p = PutNanos(p, nanos);
+  *p++ = 'Z';
+  out.append(buffer, p);
   return true;
 }
 
@@ -255,9 +255,11 @@ bool FormatDuration(std::int64_t seconds, std::int32_t nanos, std::string& out) 
     seconds = -seconds;
     nanos = -nanos;
   }
-  AppendPadded(seconds, 1, out);
-  AppendNanos(nanos, out);
-  out.push_back('s');
+  char buffer[40];
+  char* p = std::to_chars(buffer, buffer + 20, seconds).ptr;
+  p = PutNanos(p, nanos);
+  *p++ = 's';
+  out.append(buffer, p);
   return true;
 }
 

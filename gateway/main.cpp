@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/config.hpp"
+#include "common/grpc_logging.hpp"
 #include "common/logger.hpp"
 #include "common/stop_signal.hpp"
 #include "gateway/gateway_app.hpp"
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
   if (!ParseUpstreams(extra, app.services, error)) errors.push_back(error);
 
   Logger logger("gateway", SWITCHYARD_VERSION, level);
+  RouteGrpcLogsTo(logger);
   if (!errors.empty()) {
     for (const auto& e : errors) logger.Error("bad configuration", {{"error", e}});
     return 2;

@@ -7,6 +7,7 @@
 #include <grpcpp/support/proto_buffer_writer.h>
 
 #include "common/grpc_client.hpp"
+#include "gateway/console_assets.hpp"
 #include "gateway/field_binding.hpp"
 #include "gateway/http_mapping.hpp"
 #include "gateway/json_codec.hpp"
@@ -140,6 +141,15 @@ boost::asio::awaitable<HttpResponse> RestHandler::Handle(HttpRequest& request,
     response.set(http::field::content_type, kJsonType);
     response.body() = R"({"status":"live"})";
     AddCommonHeaders(response, &request, request_id);
+  } else if (path == "/openapi.json" && method == "GET" && !openapi_.empty()) {
+    route_label = "/openapi.json";
+    response = HttpResponse{http::status::ok, 11};
+    response.set(http::field::content_type, kJsonType);
+    response.body() = openapi_;
+    AddCommonHeaders(response, &request, request_id);
+  } else if (auto console = method == "GET" ? Console(path, request, request_id) : std::nullopt) {
+    route_label = "/console";
+    response = *std::move(console);
   } else if (path == "/health/ready" && method == "GET") {
     route_label = "/health/ready";
     response = co_await Ready(request, info, request_id);
@@ -358,6 +368,34 @@ boost::asio::awaitable<HttpResponse> RestHandler::Ready(const HttpRequest& reque
   response.body() = std::move(body);
   AddCommonHeaders(response, &request, request_id);
   co_return response;
+}
+
+std::optional<HttpResponse> RestHandler::Console(std::string_view path, const HttpRequest& request,
+                                                 const std::string& request_id) const {
+  std::string_view file;
+  if (path == "/" || path == "/console" || path == "/console/") {
+    file = "/index.html";
+  } else if (path.starts_with("/console/")) {
+    file = path.substr(std::string_view("/console").size());
+  } else {
+    return std::nullopt;
+  }
+  const console::EmbeddedFile* asset = console::FindEmbeddedFile(file);
+  if (asset == nullptr) return std::nullopt;
+  std::string_view type = "application/octet-stream";
+  if (file.ends_with(".html")) type = "text/html; charset=utf-8";
+  if (file.ends_with(".js")) type = "text/javascript; charset=utf-8";
+  if (file.ends_with(".css")) type = "text/css; charset=utf-8";
+  HttpResponse response{http::status::ok, 11};
+  response.set(http::field::content_type, type);
+  response.set(http::field::cache_control, "no-cache");
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set("X-Frame-Options", "DENY");
+  response.set("Content-Security-Policy",
+               "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'");
+  response.body() = std::string(asset->bytes);
+  AddCommonHeaders(response, &request, request_id);
+  return response;
 }
 
 HttpResponse RestHandler::Preflight(const HttpRequest& request, std::string_view path,

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ class RestHandler {
   HttpResponse Error(unsigned http_status, grpc::StatusCode code, std::string_view message,
                      std::string_view request_id, const HttpRequest* request) const;
 
+  // The OpenAPI document served at GET /openapi.json (set once, before serving).
+  void SetOpenApi(std::string document) { openapi_ = std::move(document); }
+
   // Makes readiness fail from now on (SIGTERM drain).
   void SetDraining() { draining_.store(true); }
 
@@ -54,6 +58,9 @@ class RestHandler {
                                                  const std::string& request_id);
   boost::asio::awaitable<HttpResponse> Ready(const HttpRequest& request, const RequestInfo& info,
                                              const std::string& request_id);
+  // GET / and /console/...: the embedded web console; nullopt when `path` is none of its files.
+  std::optional<HttpResponse> Console(std::string_view path, const HttpRequest& request,
+                                      const std::string& request_id) const;
   HttpResponse Preflight(const HttpRequest& request, std::string_view path,
                          const std::string& request_id) const;
   void AddCommonHeaders(HttpResponse& response, const HttpRequest* request,
@@ -69,6 +76,7 @@ class RestHandler {
   GatewayMetrics& metrics_;
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<bool> draining_{false};
+  std::string openapi_;
 };
 
 }  // namespace switchyard::gateway

@@ -21,6 +21,8 @@ apt_packages=(
   golang-github-gogo-googleapis-dev grpc-proto
   # run time and tests: Redis itself, an HTTP load generator, curl and python3 (contract tests)
   redis-server wrk curl python3
+  # the console's end-to-end test: headless Chromium driven by Selenium
+  chromium chromium-driver python3-selenium
 )
 
 log() { printf 'deps: %s\n' "$*"; }

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # `make up`: builds the release preset and runs the whole stack on this machine, in the
-# foreground: redis-server, user-service and the gateway as local processes. Every output line is
-# prefixed with its process's name; Ctrl-C stops everything.
+# foreground: redis-server, user-service, data-service and the gateway as local processes. Every
+# output line is prefixed with its process's name; Ctrl-C stops everything.
 #
 # Settings (environment):
 #   SWITCHYARD_HTTP_PORT          gateway HTTP port; default 8080
 #   SWITCHYARD_USER_SERVICE_PORT  user-service gRPC port; default 50051
+#   SWITCHYARD_DATA_SERVICE_PORT  data-service gRPC port; default 50052
 #   SWITCHYARD_REDIS_PORT         Redis port; default 6379, or the first free port above it
-#   SWITCHYARD_GATEWAY_METRICS_PORT, SWITCHYARD_USER_SERVICE_METRICS_PORT
-#                                 Prometheus /metrics ports; default 9090 and 9091
+#   SWITCHYARD_GATEWAY_METRICS_PORT, SWITCHYARD_USER_SERVICE_METRICS_PORT,
+#   SWITCHYARD_DATA_SERVICE_METRICS_PORT
+#                                 Prometheus /metrics ports; default 9090, 9091 and 9092
 #   SWITCHYARD_RUN_DIR            state directory; default .run (Redis AOF, the Redis password)
 #   SWITCHYARD_BUILD_DIR          where the binaries are; default build/release
 #   SWITCHYARD_SKIP_BUILD=1       run what is in the build directory without rebuilding
@@ -27,7 +29,10 @@ grpc_port="${SWITCHYARD_USER_SERVICE_PORT:-50051}"
 redis_port="${SWITCHYARD_REDIS_PORT:-}"
 gateway_metrics_port="${SWITCHYARD_GATEWAY_METRICS_PORT:-9090}"
 user_metrics_port="${SWITCHYARD_USER_SERVICE_METRICS_PORT:-9091}"
+data_metrics_port="${SWITCHYARD_DATA_SERVICE_METRICS_PORT:-9092}"
+data_port="${SWITCHYARD_DATA_SERVICE_PORT:-50052}"
 user_service_bin="$build_dir/user-service/user-service"
+data_service_bin="$build_dir/data-service/data-service"
 gateway_bin="$build_dir/gateway/gateway"
 
 die() {
@@ -51,7 +56,7 @@ if [[ "${SWITCHYARD_SKIP_BUILD:-}" != 1 ]]; then
   cmake --preset release -DSWITCHYARD_WERROR=OFF >/dev/null
   cmake --build --preset release
 fi
-for bin in "$user_service_bin" "$gateway_bin"; do
+for bin in "$user_service_bin" "$data_service_bin" "$gateway_bin"; do
   [[ -x "$bin" ]] || die "missing ${bin#"$repo"/}; build it with 'make release'"
 done
 command -v redis-server >/dev/null || die "redis-server not found; run 'make deps'"
@@ -61,6 +66,10 @@ port_taken "$http_port" &&
   die "port $http_port (gateway HTTP) is taken; free it or set SWITCHYARD_HTTP_PORT"
 port_taken "$grpc_port" &&
   die "port $grpc_port (user-service gRPC) is taken; free it or set SWITCHYARD_USER_SERVICE_PORT"
+port_taken "$data_port" &&
+  die "port $data_port (data-service gRPC) is taken; free it or set SWITCHYARD_DATA_SERVICE_PORT"
+port_taken "$data_metrics_port" &&
+  die "port $data_metrics_port (data-service metrics) is taken; set SWITCHYARD_DATA_SERVICE_METRICS_PORT"
 port_taken "$gateway_metrics_port" &&
   die "port $gateway_metrics_port (gateway metrics) is taken; set SWITCHYARD_GATEWAY_METRICS_PORT"
 port_taken "$user_metrics_port" &&
@@ -119,8 +128,14 @@ REDIS_ADDR="127.0.0.1:$redis_port" REDIS_PASSWORD="$redis_password" \
   "$user_service_bin" > >(prefix user-service) 2>&1 &
 pids+=("$!")
 
+REDIS_ADDR="127.0.0.1:$redis_port" REDIS_PASSWORD="$redis_password" \
+  GRPC_LISTEN="127.0.0.1:$data_port" METRICS_LISTEN="127.0.0.1:$data_metrics_port" \
+  USER_SERVICE_ADDR="127.0.0.1:$grpc_port" \
+  "$data_service_bin" > >(prefix data-service) 2>&1 &
+pids+=("$!")
+
 HTTP_LISTEN="127.0.0.1:$http_port" METRICS_LISTEN="127.0.0.1:$gateway_metrics_port" \
-  USER_SERVICE_ADDR="127.0.0.1:$grpc_port" DATA_SERVICE_ADDR= \
+  USER_SERVICE_ADDR="127.0.0.1:$grpc_port" DATA_SERVICE_ADDR="127.0.0.1:$data_port" \
   "$gateway_bin" > >(prefix gateway) 2>&1 &
 pids+=("$!")
 
@@ -144,7 +159,13 @@ up: try:
   curl -s -X POST http://127.0.0.1:$http_port/api/users -H 'Content-Type: application/json' \\
        -d '{"name":"Ada","email":"ada@example.com"}'
   curl -s http://127.0.0.1:$http_port/api/users
-  grpcurl -plaintext 127.0.0.1:$grpc_port list
+  curl -s -X PUT http://127.0.0.1:$http_port/api/data/settings/theme \
+       -H 'Content-Type: application/json' -d '{"value":"dark"}'
+  curl -s -X POST http://127.0.0.1:$http_port/api/jobs -H 'Content-Type: application/json' \
+       -d '{"type":"users.report"}'
+  open http://127.0.0.1:$http_port/ for the console
+  grpcurl -plaintext 127.0.0.1:$grpc_port list     # user-service
+  grpcurl -plaintext 127.0.0.1:$data_port list     # data-service
 MSG
 
 # When any process ends on its own, stop the others and report it.

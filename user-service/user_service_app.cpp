@@ -81,12 +81,14 @@ absl::Status UserServiceApp::Start() {
 void UserServiceApp::Shutdown() { host_.Shutdown(); }
 
 void UserServiceApp::OnRedisState(std::size_t shard, bool ready) {
+  // Shards report from their own threads: count and publish under one lock, or an older
+  // NOT_SERVING could land after a newer SERVING.
+  std::lock_guard lock(serving_mutex_);
   ShardState& state = *shards_[shard];
   if (state.ready == ready) return;
   state.ready = ready;
-  const std::size_t now_ready =
-      ready ? ready_shards_.fetch_add(1) + 1 : ready_shards_.fetch_sub(1) - 1;
-  host_.SetServing(now_ready == shards_.size());
+  ready_shards_ += ready ? 1 : -1;
+  host_.SetServing(ready_shards_ == static_cast<int>(shards_.size()));
 }
 
 boost::asio::awaitable<void> UserServiceApp::RefreshUserCount() {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
@@ -43,7 +44,7 @@ class UserServiceApp {
     std::shared_ptr<redis::RedisClient> redis;
     std::unique_ptr<RedisUserStore> store;
     std::unique_ptr<UserServiceImpl> impl;
-    bool ready = false;  // that shard's io thread only
+    bool ready = false;  // guarded by serving_mutex_
   };
 
   void OnRedisState(std::size_t shard, bool ready);
@@ -56,7 +57,8 @@ class UserServiceApp {
   ServiceHost host_;
   v1::UserService::AsyncService service_;
   std::vector<std::unique_ptr<ShardState>> shards_;
-  std::atomic<std::size_t> ready_shards_{0};
+  std::mutex serving_mutex_;
+  int ready_shards_ = 0;  // guarded by serving_mutex_
   RedisMetrics redis_metrics_{host_.metrics().registry()};
   prometheus::Gauge& users_total_;
   std::unique_ptr<boost::asio::steady_timer> refresh_timer_;  // shard 0's io thread

@@ -9,8 +9,8 @@ Each case file holds an ordered list of requests and what a REST client must see
               "json": {"name": "Ada", "id": "<uuid>", "details.0.request_id": "<any>"}},
    "capture": {"id": "id"}}
 
-Strings may use ${var}: `run` is unique per run; `capture` stores response fields (dotted paths)
-under names for later cases. Expected JSON values are exact, or one of the matchers <any>,
+Strings may use ${var}: `run` is unique per run, `big` is 64 KiB + 1 of text; `capture` stores
+response fields (dotted paths) under names for later cases. Expected JSON values are exact, or one of the matchers <any>,
 <absent>, <uuid>, <timestamp>, <nonempty>, <empty>. "raw_body" sends text as is and
 "body_bytes": N sends N bytes of 'x'. Exits non-zero when any case fails; prints one line per case.
 """
@@ -138,16 +138,19 @@ def run_case(base, case, variables):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base-url", required=True, help="the gateway, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--base-url", default=os.environ.get("SWITCHYARD_BASE_URL"),
+                        help="the gateway, e.g. http://127.0.0.1:8080 (default: $SWITCHYARD_BASE_URL)")
     parser.add_argument("--cases", default=os.path.join(os.path.dirname(__file__), "cases"))
     args = parser.parse_args()
+    if not args.base_url:
+        parser.error("give --base-url or set SWITCHYARD_BASE_URL")
     base = urlsplit(args.base_url)
 
     passed = failed = 0
     for case_file in sorted(glob.glob(os.path.join(args.cases, "*.json"))):
         with open(case_file, encoding="utf-8") as handle:
             suite = json.load(handle)
-        variables = {"run": uuid.uuid4().hex[:12]}
+        variables = {"run": uuid.uuid4().hex[:12], "big": "x" * (64 * 1024 + 1)}
         for case in suite["cases"]:
             label = f"{os.path.basename(case_file)}: {case['name']}"
             errors = run_case(base, case, variables)

@@ -46,8 +46,8 @@ TEST_F(DataServiceTest, PutGetDeleteRoundTripWithGrowingVersions) {
   EXPECT_EQ(got.SerializeAsString(), item.SerializeAsString());
 
   for (int version = 2; version <= 4; ++version) {
-    ASSERT_TRUE(harness_.Put("config/colour", "v" + std::to_string(version), std::nullopt, &item)
-                    .ok());
+    ASSERT_TRUE(
+        harness_.Put("config/colour", "v" + std::to_string(version), std::nullopt, &item).ok());
     EXPECT_EQ(item.version(), version);
   }
   ASSERT_TRUE(harness_.Get("config/colour", &got).ok());
@@ -100,9 +100,9 @@ TEST_F(DataServiceTest, ListDataPagesThrough250KeysOfAPrefixWithoutGapOrRepeat) 
     ASSERT_TRUE(harness_.Put(KeyName(i), "value " + std::to_string(i)).ok());
   }
   // Neighbours that the prefix must leave out, on both sides in key order.
-  for (const std::string& other : {std::string("item"), std::string("items"),
-                                   std::string("itemsz/1"), std::string("a/1"),
-                                   std::string("zz/1")}) {
+  for (const std::string& other :
+       {std::string("item"), std::string("items"), std::string("itemsz/1"), std::string("a/1"),
+        std::string("zz/1")}) {
     ASSERT_TRUE(harness_.Put(other, "x").ok());
   }
   std::vector<std::string> seen;
@@ -164,7 +164,6 @@ TEST_F(DataServiceTest, InvalidArgumentsNameTheField) {
       {harness_.Put("has space", "v"), "key: "},
       {harness_.Put(std::string(257, 'k'), "v"), "key: "},
       {harness_.Put("k", std::string(64 * 1024 + 1, 'v')), "value: "},
-      {harness_.Put("k", "bad \xC3\x28 utf8"), "value: "},
       {harness_.Put("k", "v", -1), "expected_version: "},
       {harness_.Get("no*star"), "key: "},
       {harness_.Delete(""), "key: "},
@@ -172,6 +171,8 @@ TEST_F(DataServiceTest, InvalidArgumentsNameTheField) {
       {harness_.List("", 101, "", page), "page_size: "},
       {harness_.List("", 10, "bogus", page), "page_token: "},
   };
+  // (Invalid UTF-8 never reaches the service over gRPC: protobuf refuses to parse it. The
+  // check behind it is covered by the unit tests.)
   for (const auto& c : cases) {
     EXPECT_EQ(c.status.error_code(), StatusCode::INVALID_ARGUMENT) << c.field;
     EXPECT_EQ(c.status.error_message().rfind(c.field, 0), 0u) << c.status.error_message();

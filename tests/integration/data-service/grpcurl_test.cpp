@@ -107,8 +107,8 @@ TEST_F(DataGrpcurlTest, DataAndJobMethodsCanBeCalled) {
   const auto got = CallJson("DataService/GetData", R"({"key":"cli/a"})");
   EXPECT_EQ(got.at("item").at("value").as_string(), "hi");
 
-  const auto submitted =
-      CallJson("JobService/SubmitJob", R"({"type":"data.copy","payload":{"from":"cli/a","to":"cli/b"}})");
+  const auto submitted = CallJson(
+      "JobService/SubmitJob", R"({"type":"data.copy","payload":{"from":"cli/a","to":"cli/b"}})");
   const std::string id(submitted.at("job").at("id").as_string());
   EXPECT_EQ(submitted.at("job").at("state").as_string(), "JOB_STATE_QUEUED");
   v1::Job done;

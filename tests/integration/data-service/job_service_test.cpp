@@ -7,12 +7,14 @@
 #include <future>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include "data-service/redis_job_queue.hpp"
@@ -126,7 +128,10 @@ TEST_F(JobServiceTest, FlakyJobSucceedsOnTheThirdAttemptAfterBackingOff) {
   EXPECT_GE(starts[1].at - starts[0].at, 100ms);
   EXPECT_GE(starts[2].at - starts[1].at, 200ms);
 
+  // The worker counts right after Redis has recorded the outcome: wait for it.
   const JobMetrics& metrics = harness_.app().job_metrics();
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return metrics.succeeded.load() == 1 && metrics.duration_count.load() == 3; }, 5s));
   EXPECT_EQ(metrics.submitted.load(), 1u);
   EXPECT_EQ(metrics.attempts_started.load(), 3u);
   EXPECT_EQ(metrics.retried.load(), 2u);
@@ -134,31 +139,43 @@ TEST_F(JobServiceTest, FlakyJobSucceedsOnTheThirdAttemptAfterBackingOff) {
   EXPECT_EQ(metrics.duration_count.load(), 3u);
   EXPECT_EQ(metrics.in_flight.load(), 0);
 
-  // One start and one finish line per attempt, with the job id as request id.
-  const std::string log = harness_.ReadLog();
-  std::size_t starts_logged = 0;
-  std::size_t finishes_logged = 0;
-  for (std::size_t pos = 0; (pos = log.find("\"request_id\":\"" + job.id(), pos)) != std::string::npos;
-       ++pos) {
-    const std::size_t line = log.rfind('\n', pos) + 1;
-    const std::string text = log.substr(line, log.find('\n', pos) - line);
-    if (text.find("\"job attempt started\"") != std::string::npos) ++starts_logged;
-    if (text.find("\"job attempt finished\"") != std::string::npos) {
-      ++finishes_logged;
-      EXPECT_NE(text.find("\"duration_ms\""), std::string::npos) << text;
-      EXPECT_NE(text.find("\"outcome\""), std::string::npos) << text;
+  // One start and one finish line per attempt, with the job id as request id (the last line
+  // is written just after the outcome is recorded: wait for it).
+  std::vector<std::string> started_lines;
+  std::vector<std::string> finished_lines;
+  const auto read_lines = [&] {
+    started_lines.clear();
+    finished_lines.clear();
+    std::istringstream log(harness_.ReadLog());
+    for (std::string line; std::getline(log, line);) {
+      if (line.find("\"request_id\":\"" + job.id() + "\"") == std::string::npos) continue;
+      if (line.find("\"msg\":\"job attempt started\"") != std::string::npos) {
+        started_lines.push_back(line);
+      }
+      if (line.find("\"msg\":\"job attempt finished\"") != std::string::npos) {
+        finished_lines.push_back(line);
+      }
     }
+    return finished_lines.size() >= 3;
+  };
+  EXPECT_TRUE(testing::WaitFor(read_lines, 5s));
+  EXPECT_EQ(started_lines.size(), 3u);
+  ASSERT_EQ(finished_lines.size(), 3u);
+  for (const std::string& line : finished_lines) {
+    EXPECT_NE(line.find("\"job_type\":\"test.flaky\""), std::string::npos) << line;
+    EXPECT_NE(line.find("\"duration_ms\":"), std::string::npos) << line;
   }
-  EXPECT_EQ(starts_logged, 3u);
-  EXPECT_EQ(finishes_logged, 3u);
+  EXPECT_NE(finished_lines[0].find("\"attempt\":1,\"outcome\":\"retrying\""), std::string::npos)
+      << finished_lines[0];
+  EXPECT_NE(finished_lines[2].find("\"attempt\":3,\"outcome\":\"succeeded\""), std::string::npos)
+      << finished_lines[2];
 }
 
 TEST_F(JobServiceTest, JobFailingEveryTimeIsDeadAfterMaxAttemptsAndListedAsDead) {
   v1::Job job;
   ASSERT_TRUE(harness_.Submit("test.flaky", R"({"fail_times":100})", 3, &job).ok());
   v1::Job done;
-  ASSERT_TRUE(harness_.WaitForState(job.id(), v1::JOB_STATE_DEAD, 10s, done))
-      << done.DebugString();
+  ASSERT_TRUE(harness_.WaitForState(job.id(), v1::JOB_STATE_DEAD, 10s, done)) << done.DebugString();
   EXPECT_EQ(done.attempts(), 3);
   EXPECT_EQ(done.last_error(), "flaky failure 3");
   EXPECT_FALSE(done.has_result());
@@ -168,8 +185,10 @@ TEST_F(JobServiceTest, JobFailingEveryTimeIsDeadAfterMaxAttemptsAndListedAsDead)
   EXPECT_TRUE(Contains(ListIds(harness_, v1::JOB_STATE_UNSPECIFIED), job.id()));
   EXPECT_FALSE(Contains(ListIds(harness_, v1::JOB_STATE_RETRYING), job.id()));
   EXPECT_FALSE(Contains(ListIds(harness_, v1::JOB_STATE_RUNNING), job.id()));
-  EXPECT_EQ(harness_.app().job_metrics().dead.load(), 1u);
-  EXPECT_EQ(harness_.app().job_metrics().retried.load(), 2u);
+  const JobMetrics& metrics = harness_.app().job_metrics();
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return metrics.dead.load() == 1 && metrics.retried.load() == 2; }, 5s));
+  EXPECT_EQ(metrics.retried.load(), 2u);
 }
 
 TEST_F(JobServiceTest, SubmitRejectsUnknownTypesAndBadPayloadsNamingTheField) {
@@ -251,13 +270,12 @@ TEST_F(JobServiceTest, DataCopyCopiesTheValueAsAWriteOfTheTarget) {
 
 TEST_F(JobServiceTest, DataCopyOfAMissingSourceRetriesUntilTheSourceExists) {
   v1::Job job;
-  ASSERT_TRUE(harness_.Submit("data.copy", R"({"from":"later/src","to":"later/dst"})", 10, &job)
-                  .ok());
+  ASSERT_TRUE(
+      harness_.Submit("data.copy", R"({"from":"later/src","to":"later/dst"})", 10, &job).ok());
   v1::Job retrying;
   ASSERT_TRUE(harness_.WaitForState(job.id(), v1::JOB_STATE_RETRYING, 10s, retrying))
       << retrying.DebugString();
-  EXPECT_NE(retrying.last_error().find("source key 'later/src' does not exist"),
-            std::string::npos)
+  EXPECT_NE(retrying.last_error().find("source key 'later/src' does not exist"), std::string::npos)
       << retrying.last_error();
   ASSERT_TRUE(retrying.has_next_attempt_at());
   EXPECT_GE(retrying.next_attempt_at().seconds(), retrying.updated_at().seconds());
@@ -277,8 +295,7 @@ TEST_F(JobServiceTest, DataCopyOfAMissingSourceEndsDead) {
   v1::Job job;
   ASSERT_TRUE(harness_.Submit("data.copy", R"({"from":"never","to":"x"})", 2, &job).ok());
   v1::Job done;
-  ASSERT_TRUE(harness_.WaitForState(job.id(), v1::JOB_STATE_DEAD, 10s, done))
-      << done.DebugString();
+  ASSERT_TRUE(harness_.WaitForState(job.id(), v1::JOB_STATE_DEAD, 10s, done)) << done.DebugString();
   EXPECT_EQ(done.attempts(), 2);
   EXPECT_EQ(done.last_error(), "source key 'never' does not exist");
   EXPECT_EQ(harness_.Get("x").error_code(), StatusCode::NOT_FOUND);
@@ -289,8 +306,7 @@ TEST_F(JobServiceTest, UsersReportFailsWhileUserServiceIsUnreachable) {
   v1::Job job;
   ASSERT_TRUE(harness_.Submit("users.report", "{}", 1, &job).ok());
   v1::Job done;
-  ASSERT_TRUE(harness_.WaitForState(job.id(), v1::JOB_STATE_DEAD, 15s, done))
-      << done.DebugString();
+  ASSERT_TRUE(harness_.WaitForState(job.id(), v1::JOB_STATE_DEAD, 15s, done)) << done.DebugString();
   EXPECT_NE(done.last_error().find("ListUsers failed"), std::string::npos) << done.last_error();
   EXPECT_EQ(harness_.Get("reports/users").error_code(), StatusCode::NOT_FOUND);
 }
@@ -344,8 +360,7 @@ TEST_F(JobTimeoutTest, AnAttemptPastJobTimeoutCountsAsAFailure) {
   v1::Job job;
   ASSERT_TRUE(harness_.Submit("test.block", "{}", 2, &job).ok());  // never released
   v1::Job done;
-  ASSERT_TRUE(harness_.WaitForState(job.id(), v1::JOB_STATE_DEAD, 10s, done))
-      << done.DebugString();
+  ASSERT_TRUE(harness_.WaitForState(job.id(), v1::JOB_STATE_DEAD, 10s, done)) << done.DebugString();
   EXPECT_EQ(done.attempts(), 2);
   EXPECT_EQ(done.last_error(), "attempt timed out after 200 ms");
   EXPECT_EQ(harness_.test_jobs().StartsOf(job.id()).size(), 2u);
@@ -414,8 +429,8 @@ TEST_F(JobWorkerLifecycleTest, WorkerKilledMidJobIsRedeliveredAndSucceedsExactly
       << done.DebugString();
   EXPECT_EQ(done.attempts(), 2);
   EXPECT_EQ(done.result().fields().at("consumer").string_value(), worker_b->worker_consumer());
+  EXPECT_TRUE(testing::WaitFor([&] { return worker_b->job_metrics().succeeded.load() == 1; }, 5s));
   EXPECT_EQ(worker_a->job_metrics().succeeded.load(), 0u);
-  EXPECT_EQ(worker_b->job_metrics().succeeded.load(), 1u);
 
   // Once SUCCEEDED, no completion of any attempt counts again.
   EXPECT_EQ(LateFail(harness_, delivery, 1).outcome, Completion::Outcome::kStale);

@@ -388,6 +388,26 @@ TEST_F(GatewayTest, ShutdownUnderLoadFinishesEveryAcceptedRequest) {
   EXPECT_THROW(HttpTestClient refused(port_), boost::system::system_error);
 }
 
+TEST_F(GatewayTest, ServesOpenApiAndTheConsole) {
+  HttpResult r = Send("GET", "/openapi.json");
+  ASSERT_EQ(r.status, 200u);
+  const auto document = r.Json();
+  EXPECT_EQ(document.at("openapi").as_string(), "3.0.3");
+  EXPECT_TRUE(document.at("paths").as_object().contains("/api/users/{id}"));
+  EXPECT_TRUE(document.at("paths").as_object().contains("/v1/echo/{nested.id}"));
+
+  r = Send("GET", "/");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(r.body.find("<title>Switchyard console</title>"), std::string::npos);
+  EXPECT_NE(r.Header("content-security-policy").find("default-src 'self'"), std::string::npos);
+  r = Send("GET", "/console/app.js");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.Header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(Send("GET", "/console/missing.js").status, 404u);
+  EXPECT_EQ(Send("POST", "/", "{}").status, 404u);
+}
+
 TEST_F(GatewayTest, CamelCaseOutputByConfiguration) {
   GatewayConfig config;
   config.rest.camel_case_json = true;
