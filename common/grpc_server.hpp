@@ -121,6 +121,7 @@ class UnaryRpc {
     // io thread.
     void Run() {
       running_ = true;
+      if (method_->metrics != nullptr) method_->metrics->started->Increment();
       boost::asio::co_spawn(
           shard_.io, Invoke(),
           boost::asio::bind_cancellation_slot(

@@ -137,7 +137,11 @@ absl::Status Metrics::Serve(const std::string& address) {
 }
 
 RpcMetrics::RpcMetrics(prometheus::Registry& registry)
-    : handled_(prometheus::BuildCounter()
+    : started_(prometheus::BuildCounter()
+                   .Name("grpc_server_started_total")
+                   .Help("RPCs started on the server, by method.")
+                   .Register(registry)),
+      handled_(prometheus::BuildCounter()
                    .Name("grpc_server_handled_total")
                    .Help("RPCs completed on the server, by method and status code.")
                    .Register(registry)),
@@ -154,6 +158,7 @@ const RpcMetrics::Method& RpcMetrics::ForMethod(const std::string& method) {
       it->second.handled[code] = &handled_.Add({{"method", method}, {"code", kCodeNames[code]}});
     }
     it->second.seconds = &seconds_.Add({{"method", method}}, LatencyBuckets());
+    it->second.started = &started_.Add({{"method", method}});
   }
   return it->second;
 }

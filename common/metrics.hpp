@@ -58,10 +58,12 @@ class Metrics {
   int port_ = 0;
 };
 
-// grpc_server_handled_total{method,code} and grpc_server_handling_seconds{method}.
+// grpc_server_started_total{method}, grpc_server_handled_total{method,code} and
+// grpc_server_handling_seconds{method}.
 class RpcMetrics {
  public:
   struct Method {
+    prometheus::Counter* started = nullptr;
     std::array<prometheus::Counter*, 17> handled{};  // by grpc::StatusCode
     prometheus::Histogram* seconds = nullptr;
   };
@@ -72,6 +74,7 @@ class RpcMetrics {
   const Method& ForMethod(const std::string& method);
 
  private:
+  prometheus::Family<prometheus::Counter>& started_;
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& seconds_;
   std::mutex mutex_;

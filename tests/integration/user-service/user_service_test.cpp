@@ -302,6 +302,47 @@ double Sample(const std::string& text, const std::string& series) {
   return std::stod(text.substr(at + series.size() + 2));
 }
 
+TEST(UserServiceDrainTest, ShutdownFinishesTheCallsItAccepted) {
+  UserServiceHarness harness;
+  ASSERT_TRUE(harness.Ready());
+  auto stub = v1::UserService::NewStub(harness.channel());
+  v1::User ada;
+  {
+    grpc::ClientContext context;
+    v1::CreateUserRequest request;
+    request.set_name("Ada");
+    request.set_email("drain@example.com");
+    v1::CreateUserResponse response;
+    ASSERT_TRUE(stub->CreateUser(&context, request, &response).ok());
+    ada = response.user();
+  }
+  harness.redis().Pause();  // the next call is accepted, then waits on Redis
+  auto call = std::async(std::launch::async, [&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    v1::GetUserRequest request;
+    request.set_id(ada.id());
+    v1::GetUserResponse response;
+    return stub->GetUser(&context, request, &response);
+  });
+  const auto port = static_cast<unsigned short>(harness.metrics_port());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return Sample(testing::HttpSend(port, "GET", "/metrics").body,
+                      R"(grpc_server_started_total{method="GetUser"})") == 1;
+      },
+      5s));
+  auto stopped = std::async(std::launch::async, [&] { harness.StopService(); });
+  // NOT_SERVING comes first; then Redis answers and the accepted call completes normally.
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return harness.HealthStatus() != grpc::health::v1::HealthCheckResponse::SERVING; },
+      5s));
+  harness.redis().Resume();
+  const grpc::Status status = call.get();
+  EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  stopped.get();
+}
+
 TEST(UserServiceMetricsTest, CountsCallsRedisCommandsUsersAndProcess) {
   UserServiceHarness harness;
   ASSERT_TRUE(harness.Ready());
