@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/validation.hpp"
+
 namespace switchyard {
 
 namespace {
@@ -37,37 +39,6 @@ void AppendTimestamp(std::string& out) {
   out.append(buf, static_cast<std::size_t>(n));
 }
 
-// Length of the valid UTF-8 sequence starting at text[i], or 0 if it is not valid.
-std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char c = byte(i);
-  std::size_t len = 0;
-  std::uint32_t cp = 0;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    cp = c & 0x1Fu;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    cp = c & 0x0Fu;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    cp = c & 0x07u;
-  } else {
-    return 0;
-  }
-  if (i + len > text.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0u) != 0x80u) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3Fu);
-  }
-  // Reject overlong forms, surrogates and values past U+10FFFF.
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return len;
-}
-
 }  // namespace
 
 bool ParseLogLevel(std::string_view text, LogLevel& level) {
@@ -90,13 +61,13 @@ void AppendJsonEscaped(std::string& out, std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const std::size_t len = Utf8SequenceLength(text, i);
-      if (len == 0) {
+      const std::size_t start = i;
+      std::uint32_t code_point = 0;
+      if (NextCodePoint(text, i, code_point)) {
+        out.append(text.substr(start, i - start));
+      } else {
         out.append("\xEF\xBF\xBD");
         ++i;
-      } else {
-        out.append(text.substr(i, len));
-        i += len;
       }
       continue;
     }

@@ -88,14 +88,30 @@ class ProcessCollector final : public prometheus::Collectable {
   }
 };
 
-// The standard names of grpc::StatusCode values, the `code` label.
-constexpr std::array<const char*, 17> kCodeNames = {
-    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-    "DATA_LOSS", "UNAUTHENTICATED"};
-
 }  // namespace
+
+std::string_view GrpcCodeName(int code) {
+  static constexpr std::array<std::string_view, 17> kNames = {"OK",
+                                                              "CANCELLED",
+                                                              "UNKNOWN",
+                                                              "INVALID_ARGUMENT",
+                                                              "DEADLINE_EXCEEDED",
+                                                              "NOT_FOUND",
+                                                              "ALREADY_EXISTS",
+                                                              "PERMISSION_DENIED",
+                                                              "RESOURCE_EXHAUSTED",
+                                                              "FAILED_PRECONDITION",
+                                                              "ABORTED",
+                                                              "OUT_OF_RANGE",
+                                                              "UNIMPLEMENTED",
+                                                              "INTERNAL",
+                                                              "UNAVAILABLE",
+                                                              "DATA_LOSS",
+                                                              "UNAUTHENTICATED"};
+  return code >= 0 && code < static_cast<int>(kNames.size())
+             ? kNames[static_cast<std::size_t>(code)]
+             : "UNKNOWN";
+}
 
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
@@ -154,8 +170,9 @@ const RpcMetrics::Method& RpcMetrics::ForMethod(const std::string& method) {
   std::lock_guard lock(mutex_);
   auto [it, added] = methods_.try_emplace(method);
   if (added) {
-    for (std::size_t code = 0; code < kCodeNames.size(); ++code) {
-      it->second.handled[code] = &handled_.Add({{"method", method}, {"code", kCodeNames[code]}});
+    for (std::size_t code = 0; code < it->second.handled.size(); ++code) {
+      it->second.handled[code] = &handled_.Add(
+          {{"method", method}, {"code", std::string(GrpcCodeName(static_cast<int>(code)))}});
     }
     it->second.seconds = &seconds_.Add({{"method", method}}, LatencyBuckets());
     it->second.started = &started_.Add({{"method", method}});

@@ -27,6 +27,9 @@ class Exposer;
 
 namespace switchyard {
 
+// The standard name of a gRPC status code ("OK", "NOT_FOUND", ...): the `code` label.
+std::string_view GrpcCodeName(int code);
+
 // Latency buckets in seconds, from 0.25 ms to 10 s.
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
 

@@ -23,6 +23,10 @@ absl::Status ServiceHost::Start() {
     if (auto status = metrics_.Serve(options_.metrics_address); !status.ok()) return status;
   }
   builder_.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  // Clients reconnect (and so re-resolve) every few minutes, so pods added by a scale-up get
+  // their share of long-lived channels; in-flight calls get a grace period to finish.
+  builder_.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, 5 * 60 * 1000);
+  builder_.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30 * 1000);
   runtime_.AddServerQueues(builder_);
   server_ = builder_.BuildAndStart();
   if (!server_ || port_ == 0) {

@@ -69,50 +69,6 @@ absl::Status ValidateExpectedVersion(std::int64_t expected_version) {
   return absl::OkStatus();
 }
 
-bool IsValidUtf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t len = 1;
-    std::uint32_t cp = c;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (i + len > text.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0u) != 0x80u) return false;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
-absl::StatusOr<std::int32_t> NormalizePageSize(std::int32_t page_size) {
-  if (page_size == 0) return kDefaultPageSize;
-  if (page_size < 1 || page_size > kMaxPageSize) {
-    return absl::InvalidArgumentError("page_size: must be from 1 to 100 (0 means 20)");
-  }
-  return page_size;
-}
-
 std::string EncodeDataPageToken(std::string_view last_key) {
   std::string raw(kDataTokenPrefix);
   raw.append(last_key);

@@ -10,12 +10,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+#include "common/validation.hpp"
+
 namespace switchyard::data {
 
 inline constexpr std::size_t kMaxKeyLength = 256;
 inline constexpr std::size_t kMaxValueBytes = 64 * 1024;
-inline constexpr std::int32_t kDefaultPageSize = 20;
-inline constexpr std::int32_t kMaxPageSize = 100;
 
 // True for the characters a key may hold: A-Z a-z 0-9 . _ / -
 bool IsKeyChar(char c);
@@ -32,12 +32,6 @@ absl::Status ValidateValue(std::string_view value);
 
 // 0 or more.
 absl::Status ValidateExpectedVersion(std::int64_t expected_version);
-
-// True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool IsValidUtf8(std::string_view text);
-
-// 0 means the default of 20; otherwise 1 to 100.
-absl::StatusOr<std::int32_t> NormalizePageSize(std::int32_t page_size);
 
 // Opaque ListData page tokens around the last key of a page. Decoding checks that the key is
 // one the listing's `prefix` could have produced; an empty token decodes to "" (first page).

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 
 #include "common/uuid.hpp"
+#include "common/validation.hpp"
 
 namespace switchyard::data {
 
@@ -26,15 +27,7 @@ absl::StatusOr<std::int32_t> NormalizeMaxAttempts(std::int32_t max_attempts) {
   return max_attempts;
 }
 
-absl::StatusOr<std::string> NormalizeJobId(std::string_view id) {
-  if (id.empty()) return absl::InvalidArgumentError("id: is required");
-  if (!IsUuid(id)) return absl::InvalidArgumentError("id: must be a UUID");
-  std::string lower(id);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower;
-}
+absl::StatusOr<std::string> NormalizeJobId(std::string_view id) { return NormalizeUuid("id", id); }
 
 absl::StatusOr<std::optional<JobState>> StateFilter(int proto_state) {
   switch (proto_state) {

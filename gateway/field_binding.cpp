@@ -9,6 +9,7 @@
 #include <system_error>
 #include <variant>
 
+#include "common/validation.hpp"
 #include "gateway/path_template.hpp"
 
 namespace switchyard::gateway {
@@ -183,45 +184,6 @@ NumberError ParseFloat(std::string_view text, Float& out) {
   if (ptr != end) return NumberError::kSyntax;
   if (ec == std::errc::result_out_of_range) return NumberError::kRange;
   return ec == std::errc() ? NumberError::kNone : NumberError::kSyntax;
-}
-
-bool IsValidUtf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    std::uint32_t code_point = 0;
-    if ((lead & 0xE0) == 0xC0) {
-      length = 2;
-      code_point = lead & 0x1Fu;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3;
-      code_point = lead & 0x0Fu;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4;
-      code_point = lead & 0x07u;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code_point = (code_point << 6) | (next & 0x3Fu);
-    }
-    const bool overlong = (length == 2 && code_point < 0x80) ||
-                          (length == 3 && code_point < 0x800) ||
-                          (length == 4 && code_point < 0x10000);
-    if (overlong || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
 }
 
 // Base64 in the standard or the URL-safe alphabet (not mixed), padding optional but correct when

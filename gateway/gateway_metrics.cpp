@@ -7,16 +7,6 @@
 
 namespace switchyard::gateway {
 
-namespace {
-
-constexpr std::array<const char*, 17> kCodeNames = {
-    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-    "DATA_LOSS", "UNAUTHENTICATED"};
-
-}  // namespace
-
 std::string_view MethodLabel(std::string_view method) {
   for (std::string_view known : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"}) {
     if (method == known) return known;
@@ -56,9 +46,7 @@ void GatewayMetrics::ObserveRequest(std::string_view method, std::string_view ro
 
 void GatewayMetrics::ObserveUpstream(std::string_view service, std::string_view method,
                                      int grpc_code, double seconds) {
-  const char* code = grpc_code >= 0 && grpc_code < 17
-                         ? kCodeNames[static_cast<std::size_t>(grpc_code)]
-                         : "UNKNOWN";
+  const std::string code(GrpcCodeName(grpc_code));
   upstream_seconds_
       .Add({{"service", std::string(service)}, {"method", std::string(method)}, {"code", code}},
            LatencyBuckets())

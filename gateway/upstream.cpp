@@ -17,6 +17,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Spread calls over every address the name resolves to (a headless Service's pods), not only
+  // the first one.
+  args.SetLoadBalancingPolicyName("round_robin");
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 

@@ -23,6 +23,9 @@ apt_packages=(
   redis-server wrk curl python3
   # the console's end-to-end test: headless Chromium driven by Selenium
   chromium chromium-driver python3-selenium
+  # deploy checks (tests/deploy/check.sh): promtool (Debian ships it in prometheus), shellcheck,
+  # YAML for the metric-name check
+  prometheus shellcheck python3-yaml
 )
 
 log() { printf 'deps: %s\n' "$*"; }
@@ -60,13 +63,14 @@ missing_packages() {
   done
 }
 
-# If apt started redis-server as a system service, stop it: tests and scripts/up.sh start their
-# own on free ports. Containers often have no systemd, so every step here may fail harmlessly.
-stop_system_redis() {
+# If apt started a package's system service, stop it: tests and scripts/up.sh start their own
+# Redis on free ports, and a Prometheus server would sit on the gateway's metrics port 9090.
+# Containers often have no systemd, so every step here may fail harmlessly.
+stop_system_service() {
   if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
-    as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
-  elif [[ -x /etc/init.d/redis-server ]]; then
-    as_root /etc/init.d/redis-server stop >/dev/null 2>&1 || true
+    as_root systemctl disable --now "$1" >/dev/null 2>&1 || true
+  elif [[ -x "/etc/init.d/$1" ]]; then
+    as_root "/etc/init.d/$1" stop >/dev/null 2>&1 || true
   fi
 }
 
@@ -79,9 +83,11 @@ else
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 \
     --no-install-recommends "${missing[@]}"
-  if printf '%s\n' "${missing[@]}" | grep -qx redis-server; then
-    stop_system_redis
-  fi
+  for service in redis-server prometheus; do
+    if printf '%s\n' "${missing[@]}" | grep -qx "$service"; then
+      stop_system_service "$service"
+    fi
+  done
 fi
 
 # --- 2. Go tools ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 
 #include "absl/strings/escaping.h"
 
-#include "common/uuid.hpp"
+#include "common/validation.hpp"
 
 namespace switchyard::user {
 
@@ -25,36 +25,10 @@ std::string_view Trim(std::string_view text) {
 // Number of code points in valid UTF-8 text with no control characters; -1 otherwise.
 long CountPrintableCodePoints(std::string_view text) {
   long count = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t len = 1;
-    std::uint32_t cp = c;
-    if (c < 0x80) {
-      if (c < 0x20 || c == 0x7F) return -1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07u;
-    } else {
-      return -1;
-    }
-    if (i + len > text.size()) return -1;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0u) != 0x80u) return -1;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp < 0xA0)) {
-      return -1;
-    }
-    i += len;
-    ++count;
+  std::uint32_t cp = 0;
+  for (std::size_t i = 0; i < text.size(); ++count) {
+    if (!NextCodePoint(text, i, cp)) return -1;
+    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) return -1;  // C0, DEL and C1 controls
   }
   return count;
 }
@@ -157,23 +131,7 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view email) {
   return lower;
 }
 
-absl::StatusOr<std::string> NormalizeId(std::string_view id) {
-  if (id.empty()) return absl::InvalidArgumentError("id: is required");
-  if (!IsUuid(id)) return absl::InvalidArgumentError("id: must be a UUID");
-  std::string lower(id);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower;
-}
-
-absl::StatusOr<std::int32_t> NormalizePageSize(std::int32_t page_size) {
-  if (page_size == 0) return kDefaultPageSize;
-  if (page_size < 1 || page_size > kMaxPageSize) {
-    return absl::InvalidArgumentError("page_size: must be from 1 to 100 (0 means 20)");
-  }
-  return page_size;
-}
+absl::StatusOr<std::string> NormalizeId(std::string_view id) { return NormalizeUuid("id", id); }
 
 std::string EncodePageToken(std::int64_t after) {
   return absl::WebSafeBase64Escape(std::string(kTokenPrefix) + std::to_string(after));

@@ -9,12 +9,12 @@
 
 #include "absl/status/statusor.h"
 
+#include "common/validation.hpp"
+
 namespace switchyard::user {
 
 inline constexpr std::size_t kMaxNameLength = 100;   // characters (code points)
 inline constexpr std::size_t kMaxEmailLength = 254;  // bytes; RFC 5321's path limit
-inline constexpr std::int32_t kDefaultPageSize = 20;
-inline constexpr std::int32_t kMaxPageSize = 100;
 
 // Trimmed; 1-100 characters of valid UTF-8 with no control characters.
 absl::StatusOr<std::string> NormalizeName(std::string_view name);
@@ -24,9 +24,6 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view email);
 
 // A UUID, lower-cased.
 absl::StatusOr<std::string> NormalizeId(std::string_view id);
-
-// 0 means the default; otherwise 1-100.
-absl::StatusOr<std::int32_t> NormalizePageSize(std::int32_t page_size);
 
 // Opaque page tokens around the store's position (the sequence number of the last user seen).
 std::string EncodePageToken(std::int64_t after);
