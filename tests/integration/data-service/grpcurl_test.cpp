@@ -1,63 +1,30 @@
 // What an operator sees with the real grpcurl (pinned, installed by `make deps`) against a live
 // data-service: reflection lists and describes both services, calls work, health answers.
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "tests/integration/data-service/data_service_harness.hpp"
+#include "tests/support/grpcurl.hpp"
 
 namespace switchyard::data {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-std::string ShellQuote(const std::string& text) {
-  std::string quoted = "'";
-  for (const char c : text) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "'";
-}
+using Result = testing::GrpcurlResult;
 
 class DataGrpcurlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(std::string(SWITCHYARD_GRPCURL_PATH).find("NOTFOUND") == std::string::npos)
-        << "grpcurl is not installed: run `make deps`";
+    ASSERT_TRUE(testing::GrpcurlInstalled()) << "grpcurl is not installed: run `make deps`";
     ASSERT_TRUE(harness_.Ready());
   }
 
-  // Runs grpcurl -plaintext [-d data] ADDRESS args...
   Result Grpcurl(const std::string& args, const std::string& data = "") {
-    std::string command = std::string(SWITCHYARD_GRPCURL_PATH) + " -plaintext -max-time 10 ";
-    if (!data.empty()) command += "-d " + ShellQuote(data) + " ";
-    command += harness_.address() + " " + args + " 2>&1";
-    Result result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) return result;
-    std::array<char, 4096> buffer{};
-    std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-      result.output.append(buffer.data(), n);
-    }
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+    return testing::RunGrpcurl(harness_.address(), args, data);
   }
 
   boost::json::object CallJson(const std::string& method, const std::string& data) {
