@@ -30,6 +30,38 @@ namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxDrainBytes = 4 * 1024 * 1024;
 
+// Reads a request's header block into `parser`, at most `limit` bytes of it in total
+// (http::error::header_limit past that). Beast 1.81 applies a parser's header_limit to each parse
+// step rather than to the whole block, so a block of many small fields arriving in pieces got
+// through at up to about twice the limit; here every step gets only what is left of the budget.
+// Errors as http::async_read_header reports them.
+asio::awaitable<boost::system::error_code> ReadHeader(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    http::request_parser<http::string_body>& parser, std::size_t limit) {
+  std::size_t used_total = 0;
+  for (;;) {
+    boost::system::error_code ec;
+    parser.header_limit(static_cast<std::uint32_t>(limit - used_total));
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    used_total += used;
+    // One step may parse the start line and fields each up to the budget: check the total.
+    if (used_total > limit && (!ec || ec == http::error::need_more)) {
+      co_return http::error::header_limit;
+    }
+    if (ec != http::error::need_more) co_return ec;
+    if (used_total == limit) co_return http::error::header_limit;
+    auto [read_ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kTuple);
+    if (read_ec == asio::error::eof) {
+      if (!parser.got_some()) co_return http::error::end_of_stream;
+      parser.put_eof(ec);
+      co_return ec;
+    }
+    if (read_ec) co_return read_ec;
+    buffer.commit(n);
+  }
+}
+
 }  // namespace
 
 // A connection's entry in its shard's registry, so Stop can find idle and busy connections.
@@ -185,11 +217,9 @@ asio::awaitable<void> HttpServer::RunSession(tcp::socket socket, std::size_t sha
     set_busy(true);
 
     http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
     parser.body_limit(options_.body_limit);
     stream.expires_after(options_.header_timeout);
-    auto [header_ec, header_bytes] =
-        co_await http::async_read_header(stream, buffer, parser, kTuple);
+    const auto header_ec = co_await ReadHeader(stream, buffer, parser, options_.header_limit);
     if (header_ec == http::error::header_limit) {
       co_await reject(
           431,

@@ -354,10 +354,9 @@ boost::asio::awaitable<HttpResponse> RestHandler::Ready(const HttpRequest& reque
                                                             std::chrono::milliseconds(1000));
     if (state != "SERVING") ready = false;
     if (upstreams.size() > 1) upstreams += ",";
+    // Service names and states only: the body is public, upstream addresses are not.
     upstreams += "{\"service\":\"";
     AppendJsonEscaped(upstreams, service);
-    upstreams += "\",\"target\":\"";
-    AppendJsonEscaped(upstreams, upstream.target());
     upstreams += "\",\"status\":\"" + state + "\"}";
   }
   upstreams += "]";

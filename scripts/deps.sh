@@ -23,6 +23,8 @@ apt_packages=(
   redis-server wrk curl python3
   # the console's end-to-end test: headless Chromium driven by Selenium
   chromium chromium-driver python3-selenium
+  # the fuzz tests (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang-14 libclang-rt-14-dev
   # deploy checks (tests/deploy/check.sh): promtool (Debian ships it in prometheus), shellcheck,
   # YAML for the metric-name check
   prometheus shellcheck python3-yaml
