@@ -61,5 +61,9 @@ format: ## rewrite our C++ sources with clang-format
 up: deps ## build release and run the stack locally; Ctrl-C stops it
 	bash scripts/up.sh
 
+.PHONY: docker
+docker: ## build the container images compose.yaml runs (no registry needed)
+	bash docker/build-images.sh builder gateway user-service data-service
+
 clean: ## remove build trees and local run state (keeps .tools)
 	rm -rf build .run
