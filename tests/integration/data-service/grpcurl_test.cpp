@@ -1,13 +1,14 @@
 // What an operator sees with the real grpcurl (pinned, installed by `make deps`) against a live
 // data-service: reflection lists and describes both services, calls work, health answers.
 
+#include "tests/support/grpcurl.hpp"
+
 #include <string>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "tests/integration/data-service/data_service_harness.hpp"
-#include "tests/support/grpcurl.hpp"
 
 namespace switchyard::data {
 namespace {

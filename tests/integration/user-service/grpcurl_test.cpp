@@ -2,13 +2,14 @@
 // user-service: reflection lists and describes the services, every method can be called, health
 // answers.
 
+#include "tests/support/grpcurl.hpp"
+
 #include <string>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "tests/integration/user-service/user_service_harness.hpp"
-#include "tests/support/grpcurl.hpp"
 
 namespace switchyard::user {
 namespace {
