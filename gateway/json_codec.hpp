@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include <google/protobuf/descriptor.h>
@@ -45,6 +46,19 @@ absl::Status PrintJson(const google::protobuf::Message& message, const JsonOutpu
 
 // Building blocks shared by the parser and the printer; exposed for their unit tests.
 namespace json_codec_internal {
+
+// String concatenation for error messages (absl::StrCat takes absl::string_view, which Debian's
+// abseil does not alias to std::string_view).
+inline void AppendPart(std::string& out, std::string_view part) { out.append(part); }
+template <typename Integer>
+  requires std::is_integral_v<Integer>
+void AppendPart(std::string& out, Integer part) { out += std::to_string(part); }
+template <typename... Parts>
+std::string Cat(const Parts&... parts) {
+  std::string out;
+  (AppendPart(out, parts), ...);
+  return out;
+}
 
 enum class WellKnownType {
   kNone,  // an ordinary message

@@ -32,18 +32,7 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 using json_codec_internal::WellKnownType;
 
-// String concatenation for error messages (absl::StrCat takes absl::string_view, which Debian's
-// abseil does not alias to std::string_view).
-void AppendPart(std::string& out, std::string_view part) { out.append(part); }
-template <typename Integer>
-  requires std::is_integral_v<Integer>
-void AppendPart(std::string& out, Integer part) { out += std::to_string(part); }
-template <typename... Parts>
-std::string Cat(const Parts&... parts) {
-  std::string out;
-  (AppendPart(out, parts), ...);
-  return out;
-}
+using json_codec_internal::Cat;
 
 // Protobuf's deepest binary nesting is 100; Struct values may nest on their own.
 constexpr int kMaxPrintDepth = 128;
