@@ -8,6 +8,10 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <utility>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 namespace switchyard::testing {
 
@@ -50,5 +54,33 @@ inline GrpcurlResult RunGrpcurl(const std::string& address, const std::string& a
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }
+
+// A test fixture around a service harness (anything with Ready() and address()): grpcurl must
+// be installed and the service ready; CallJson runs `<method_prefix><method>` and parses the
+// answer.
+template <class Harness>
+class GrpcurlFixture : public ::testing::Test {
+ protected:
+  explicit GrpcurlFixture(std::string method_prefix) : method_prefix_(std::move(method_prefix)) {}
+
+  void SetUp() override {
+    ASSERT_TRUE(GrpcurlInstalled()) << "grpcurl is not installed: run `make deps`";
+    ASSERT_TRUE(harness_.Ready());
+  }
+
+  GrpcurlResult Grpcurl(const std::string& args, const std::string& data = "") {
+    return RunGrpcurl(harness_.address(), args, data);
+  }
+
+  boost::json::object CallJson(const std::string& method, const std::string& data) {
+    const GrpcurlResult result = Grpcurl(method_prefix_ + method, data);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    if (result.exit_code != 0) return {};
+    return boost::json::parse(result.output).as_object();
+  }
+
+  Harness harness_;
+  std::string method_prefix_;
+};
 
 }  // namespace switchyard::testing

@@ -17,25 +17,9 @@ using namespace std::chrono_literals;
 
 using Result = testing::GrpcurlResult;
 
-class DataGrpcurlTest : public ::testing::Test {
+class DataGrpcurlTest : public testing::GrpcurlFixture<DataServiceHarness> {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(testing::GrpcurlInstalled()) << "grpcurl is not installed: run `make deps`";
-    ASSERT_TRUE(harness_.Ready());
-  }
-
-  Result Grpcurl(const std::string& args, const std::string& data = "") {
-    return testing::RunGrpcurl(harness_.address(), args, data);
-  }
-
-  boost::json::object CallJson(const std::string& method, const std::string& data) {
-    const Result result = Grpcurl("switchyard.data.v1." + method, data);
-    EXPECT_EQ(result.exit_code, 0) << result.output;
-    if (result.exit_code != 0) return {};
-    return boost::json::parse(result.output).as_object();
-  }
-
-  DataServiceHarness harness_;
+  DataGrpcurlTest() : GrpcurlFixture("switchyard.data.v1.") {}
 };
 
 TEST_F(DataGrpcurlTest, ListShowsDataJobHealthAndReflectionServices) {

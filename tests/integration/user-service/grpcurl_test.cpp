@@ -16,25 +16,9 @@ namespace {
 
 using Result = testing::GrpcurlResult;
 
-class GrpcurlTest : public ::testing::Test {
+class GrpcurlTest : public testing::GrpcurlFixture<UserServiceHarness> {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(testing::GrpcurlInstalled()) << "grpcurl is not installed: run `make deps`";
-    ASSERT_TRUE(harness_.Ready());
-  }
-
-  Result Grpcurl(const std::string& args, const std::string& data = "") {
-    return testing::RunGrpcurl(harness_.address(), args, data);
-  }
-
-  boost::json::object CallJson(const std::string& method, const std::string& data) {
-    const Result result = Grpcurl("switchyard.user.v1.UserService/" + method, data);
-    EXPECT_EQ(result.exit_code, 0) << result.output;
-    if (result.exit_code != 0) return {};
-    return boost::json::parse(result.output).as_object();
-  }
-
-  UserServiceHarness harness_;
+  GrpcurlTest() : GrpcurlFixture("switchyard.user.v1.UserService/") {}
 };
 
 TEST_F(GrpcurlTest, ListShowsUserHealthAndReflectionServices) {
