@@ -1,37 +1,49 @@
 #!/usr/bin/env bash
-# Benchmarks the local stack (release build) with wrk over loopback, as a REST client sees it:
-#   get   GET /api/users/{id}
-#   post  POST /api/users (unique emails, bench/post_users.lua)
-#   list  GET /api/users?page_size=10
-# For each: req/s, p50, p99 from wrk --latency, and per process the CPU used during the run and
-# the peak RSS. Results go to bench/results/<time>/ (raw wrk output) and a summary table on stdout.
+# Benchmarks the local stack (release build, started by tests/support/with_stack.sh as `make up`
+# runs it) over loopback:
+#   get   wrk: GET /api/users/{id}
+#   post  wrk: POST /api/users (unique emails, bench/post_users.lua; the Lua create script)
+#   list  wrk: GET /api/users?page_size=10
+#   grpc  ghz: switchyard.user.v1.UserService/GetUser straight at the user-service
+# For each: req/s, p50, p99, and per process the CPU it used during the run (% of one core) and
+# its peak RSS. Results go to bench/results/<time>/: raw tool output, summary.md and
+# results.json (read by bench/compare.py). The machine and the commit are recorded with them.
 #
-# Settings (environment): THREADS=2 CONNS=64 DURATION=15s BENCH="get post list"
-#   SEED_USERS=1000   users created before measuring (the list and get workloads read them)
-#   SWITCHYARD_SKIP_BUILD=1  use build/release as it is
+# Settings (environment):
+#   THREADS=2 CONNS=64 DURATION=15s   wrk -t/-c/-d; ghz uses CONNS concurrent calls, 1 connection
+#   BENCH="get post list grpc"        which workloads, in order
+#   SEED_USERS=1000                   users stored before measuring (created through the
+#                                     user-service's CreateUser by ghz; 1000000 takes ~2 min)
+#   RESULTS=dir                       where results go (default bench/results/<time>)
+#   SWITCHYARD_SKIP_BUILD=1           use build/release as it is
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
+export PATH="$repo/.tools/bin:$PATH"
 THREADS="${THREADS:-2}"
 CONNS="${CONNS:-64}"
 DURATION="${DURATION:-15s}"
-BENCH="${BENCH:-get post list}"
+BENCH="${BENCH:-get post list grpc}"
 SEED_USERS="${SEED_USERS:-1000}"
-command -v wrk >/dev/null || { echo "bench: wrk not found; run 'make deps'" >&2; exit 1; }
+for tool in wrk ghz redis-cli curl; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool not found; run 'make deps'" >&2; exit 1; }
+done
 if [[ "${SWITCHYARD_SKIP_BUILD:-}" != 1 && -z "${SWITCHYARD_BASE_URL:-}" ]]; then
   cmake --preset release -DSWITCHYARD_WERROR=OFF >/dev/null
   cmake --build --preset release
 fi
 
-# Under tests/support/with_stack.sh the stack runs on free ports; this script re-enters itself
-# there to measure.
+# Under tests/support/with_stack.sh the stack runs on free ports, its logs written to files the
+# way a container runtime keeps them; this script re-enters itself there to measure.
 if [[ -z "${SWITCHYARD_BASE_URL:-}" ]]; then
+  export SWITCHYARD_LOG_DIR="${SWITCHYARD_LOG_DIR:-$(mktemp -d)}"
   exec bash tests/support/with_stack.sh "$repo/build/release" bash "$0" "$@"
 fi
 base="$SWITCHYARD_BASE_URL"
+grpc_addr="127.0.0.1:$SWITCHYARD_USER_SERVICE_PORT"
 run_dir="$SWITCHYARD_RUN_DIR"
-results="$repo/bench/results/$(date +%Y%m%d-%H%M%S)"
+results="${RESULTS:-$repo/bench/results/$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$results"
 
 declare -A pid_of=(
@@ -44,50 +56,65 @@ hz="$(getconf CLK_TCK)"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 peak_rss_mb() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
-# Seed users so reads hit real data: short POST runs until Redis holds SEED_USERS of them.
-user_count() {
-  redis-cli -p "$SWITCHYARD_REDIS_PORT" -a "$(cat "$run_dir/redis.password")" --no-auth-warning \
-    ZCARD sy:users:order
+redis() {
+  redis-cli -p "$SWITCHYARD_REDIS_PORT" -a "$(cat "$run_dir/redis.password")" --no-auth-warning "$@"
 }
-for _ in $(seq 20); do
-  [[ "$(user_count)" -ge "$SEED_USERS" ]] && break
-  wrk -t1 -c8 -d1s -s bench/post_users.lua "$base" -- seed >/dev/null
-done
-echo "bench: $(user_count) users stored"
-user_id="$(curl -s "$base/api/users?page_size=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["users"][0]["id"])')"
+user_count() { redis ZCARD sy:users:order; }
 
-summary="$results/summary.md"
+# Seed through the service itself (the same Lua script a POST runs), as fast as gRPC allows.
+have="$(user_count)"
+if ((have < SEED_USERS)); then
+  echo "bench: creating $((SEED_USERS - have)) users" >&2
+  ghz --insecure --call switchyard.user.v1.UserService/CreateUser \
+    -d '{"name":"Seed {{.RequestNumber}}","email":"seed-{{.UUID}}@bench.example"}' \
+    -n "$((SEED_USERS - have))" -c 32 --connections 1 -O json "$grpc_addr" >"$results/seed.json"
+fi
+echo "bench: $(user_count) users stored" >&2
+user_id="$(curl -s "$base/api/users?page_size=1" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["users"][0]["id"])')"
+
 {
-  echo "| workload | req/s | p50 | p99 | gateway CPU | user-service CPU | redis CPU | gateway RSS MB | user-service RSS MB |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-} >"$summary"
+  echo "commit: $(git describe --always --dirty)"
+  echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
+    "$(uname -sr), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)"
+  echo "users stored: $(user_count); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency; ghz -c $CONNS --connections 1 -z $DURATION"
+  echo
+  echo "| workload | req/s | p50 ms | p99 ms | errors | client CPU | gateway CPU | user-service CPU | redis CPU | gateway peak RSS MB | user-service peak RSS MB |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+} >"$results/summary.md"
 
+# One row of numbers per workload, read back by the summary and results.json.
+rows="$results/rows.tsv"
+: >"$rows"
 for workload in $BENCH; do
   case "$workload" in
-    get) args=("$base/api/users/$user_id") ;;
-    post) args=(-s bench/post_users.lua "$base" -- run) ;;
-    list) args=("$base/api/users?page_size=10") ;;
+    get) cmd=(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$base/api/users/$user_id") ;;
+    post)
+      cmd=(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/post_users.lua "$base"
+        -- run)
+      ;;
+    list) cmd=(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$base/api/users?page_size=10") ;;
+    grpc)
+      cmd=(ghz --insecure --call switchyard.user.v1.UserService/GetUser -d "{\"id\":\"$user_id\"}"
+        -c "$CONNS" --connections 1 -z "$DURATION" -O json "$grpc_addr")
+      ;;
     *) echo "bench: unknown workload $workload" >&2; exit 1 ;;
   esac
   declare -A before=()
   for p in "${processes[@]}"; do before[$p]="$(cpu_ticks "${pid_of[$p]}")"; done
   start_ns="$(date +%s%N)"
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${args[@]}" >"$results/$workload.txt"
+  TIMEFORMAT='%U %S'
+  { time "${cmd[@]}" >"$results/$workload.txt"; } 2>"$results/$workload.time"
   elapsed_s="$(python3 -c "print(($(date +%s%N) - $start_ns) / 1e9)")"
-  rps="$(awk '/^Requests\/sec/ { print $2 }' "$results/$workload.txt")"
-  p50="$(awk '$1 == "50%" { print $2 }' "$results/$workload.txt")"
-  p99="$(awk '$1 == "99%" { print $2 }' "$results/$workload.txt")"
-  errors="$(grep -E 'Non-2xx|Socket errors' "$results/$workload.txt" || true)"
-  row="| $workload | $rps | $p50 | $p99 |"
-  for p in "${processes[@]}"; do
-    used="$(( $(cpu_ticks "${pid_of[$p]}") - before[$p] ))"
-    row+=" $(python3 -c "print(f'{$used / $hz / $elapsed_s * 100:.0f}%')") |"
-  done
-  row+=" $(peak_rss_mb "${pid_of[gateway]}") | $(peak_rss_mb "${pid_of[user-service]}") |"
-  echo "$row" >>"$summary"
-  [[ -z "$errors" ]] || echo "bench: $workload: $errors" >&2
+  cpu=()
+  for p in "${processes[@]}"; do cpu+=("$(($(cpu_ticks "${pid_of[$p]}") - before[$p]))"); done
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$elapsed_s" \
+    "$(tail -n1 "$results/$workload.time")" "${cpu[0]}" "${cpu[1]}" "${cpu[2]}" \
+    "$(peak_rss_mb "${pid_of[gateway]}")" "$(peak_rss_mb "${pid_of[user-service]}")" "$hz" \
+    "$results/$workload.txt" >>"$rows"
 done
 
-echo "Switchyard, $(git rev-parse --short HEAD), $(nproc) cores, wrk -t$THREADS -c$CONNS -d$DURATION"
-cat "$summary"
-echo "raw output: ${results#"$repo"/}"
+python3 bench/summarize.py "$rows" "$results"
+cat "$results/summary.md"
+echo "raw output: $results"

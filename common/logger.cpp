@@ -4,8 +4,11 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+#include <thread>
 
 #include "common/validation.hpp"
 
@@ -100,11 +103,121 @@ void AppendJsonEscaped(std::string& out, std::string_view text) {
   }
 }
 
-Logger::Logger(std::string service, std::string version, LogLevel min_level, int out_fd)
+// The logger's output thread. Lines wait in `pending_`; the thread swaps the whole buffer out and
+// writes it with as few write calls as the descriptor allows.
+class Logger::Writer {
+ public:
+  Writer(const Logger& owner, int fd, std::size_t max_pending)
+      : owner_(owner), fd_(fd), max_pending_(max_pending) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~Writer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+  // Queues `line`; with `wait`, returns only once it has been written.
+  void Append(std::string_view line, bool wait) {
+    std::unique_lock lock(mutex_);
+    if (pending_.size() + line.size() > max_pending_) {
+      ++dropped_;
+    } else {
+      const bool below = pending_.size() < kBatchBytes;
+      pending_.append(line);
+      ++appended_;
+      // The writer wakes on its own every kInterval; a full batch or a waiting caller is
+      // worth waking it early for. Waking it for every line would cost a thread switch each.
+      if (below && pending_.size() >= kBatchBytes) wake_.notify_one();
+    }
+    if (wait) WaitWritten(lock, appended_);
+  }
+
+  void Flush() {
+    std::unique_lock lock(mutex_);
+    WaitWritten(lock, appended_);
+  }
+
+ private:
+  static constexpr std::size_t kBatchBytes = 64 * 1024;
+  static constexpr std::chrono::milliseconds kInterval{20};
+
+  void WaitWritten(std::unique_lock<std::mutex>& lock, std::uint64_t target) {
+    if (written_ >= target) return;
+    ++waiting_;
+    wake_.notify_one();
+    written_cv_.wait(lock, [&] { return written_ >= target; });
+    --waiting_;
+  }
+
+  void Run() {
+    std::string batch;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait_for(lock, kInterval, [&] {
+        return pending_.size() >= kBatchBytes || waiting_ > 0 || stopping_;
+      });
+      if (pending_.empty() && dropped_ == 0) {
+        if (stopping_) return;
+        continue;
+      }
+      batch.clear();
+      batch.swap(pending_);
+      const std::uint64_t through = appended_;
+      const std::uint64_t dropped = dropped_;
+      dropped_ = 0;
+      lock.unlock();
+      if (dropped > 0) {
+        batch.append(owner_.Format(LogLevel::kWarn, "log lines dropped: the output was too slow",
+                                   {{"dropped", static_cast<std::int64_t>(dropped)}}));
+      }
+      WriteAll(batch);
+      lock.lock();
+      written_ = through;
+      written_cv_.notify_all();
+    }
+  }
+
+  void WriteAll(std::string_view data) const {
+    while (!data.empty()) {
+      const ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return;  // Nowhere left to report a failed log write.
+      }
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
+  const Logger& owner_;
+  const int fd_;
+  const std::size_t max_pending_;
+  std::mutex mutex_;
+  std::condition_variable wake_;        // the writer: there is something to write, or stop
+  std::condition_variable written_cv_;  // Flush and error lines: `written_` moved
+  std::string pending_;
+  std::uint64_t appended_ = 0;  // lines queued so far
+  std::uint64_t written_ = 0;   // lines written (or given up on) so far
+  std::uint64_t dropped_ = 0;   // lines refused since the last batch
+  int waiting_ = 0;             // callers in WaitWritten
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+Logger::Logger(std::string service, std::string version, LogLevel min_level, int out_fd,
+               std::size_t max_buffered_bytes)
     : service_(std::move(service)),
       version_(std::move(version)),
       min_level_(min_level),
-      out_fd_(out_fd) {}
+      writer_(std::make_unique<Writer>(*this, out_fd, max_buffered_bytes)) {}
+
+Logger::~Logger() = default;
+
+void Logger::Flush() { writer_->Flush(); }
 
 std::string Logger::Format(LogLevel level, std::string_view msg, LogFields fields) const {
   std::string line;
@@ -144,16 +257,7 @@ std::string Logger::Format(LogLevel level, std::string_view msg, LogFields field
 
 void Logger::Log(LogLevel level, std::string_view msg, LogFields fields) {
   if (!Enabled(level)) return;
-  const std::string line = Format(level, msg, fields);
-  std::size_t written = 0;
-  while (written < line.size()) {
-    const ssize_t n = ::write(out_fd_, line.data() + written, line.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;  // Nowhere left to report a failed log write.
-    }
-    written += static_cast<std::size_t>(n);
-  }
+  writer_->Append(Format(level, msg, fields), level >= LogLevel::kError);
 }
 
 }  // namespace switchyard

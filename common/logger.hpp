@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <initializer_list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -41,12 +42,23 @@ struct LogField {
 using LogFields = std::initializer_list<LogField>;
 
 // JSON-lines logger: one object per line with ts, level, service, version, msg and the given fields
-// (a request's `request_id` among them). Thread-safe; each line is written with one write call.
+// (a request's `request_id` among them). Thread-safe and never blocking on the output: lines are
+// formatted by the caller and appended to a buffer that a writer thread of the logger's own
+// writes out in batches: every 20 ms, or sooner once 64 KiB are waiting, one write call for
+// everything queued meanwhile. If the output stalls
+// and the buffer reaches its bound, further lines are dropped and counted, and the writer reports
+// how many once it catches up; a slow log reader never holds up a request. Error lines, and
+// everything before them, are written before Log returns, so the last words before a crash are
+// not lost. The destructor writes whatever is queued.
 class Logger {
  public:
-  // `out` is a file descriptor (stdout by default), not owned.
+  // `out` is a file descriptor (stdout by default), not owned. `max_buffered_bytes` bounds what
+  // waits for the writer.
   Logger(std::string service, std::string version, LogLevel min_level = LogLevel::kInfo,
-         int out_fd = 1);
+         int out_fd = 1, std::size_t max_buffered_bytes = 8 << 20);
+  ~Logger();
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
 
   bool Enabled(LogLevel level) const { return level >= min_level_.load(std::memory_order_relaxed); }
   void SetLevel(LogLevel level) { min_level_.store(level, std::memory_order_relaxed); }
@@ -62,11 +74,16 @@ class Logger {
 
   const std::string& service() const { return service_; }
 
+  // Returns once every line logged before the call has been written (or dropped).
+  void Flush();
+
  private:
+  class Writer;
+
   std::string service_;
   std::string version_;
   std::atomic<LogLevel> min_level_;
-  int out_fd_;
+  std::unique_ptr<Writer> writer_;
 };
 
 // Appends `text` to `out` as the inside of a JSON string (quotes not included). Invalid UTF-8 bytes

@@ -189,22 +189,13 @@ RedisMetrics::RedisMetrics(prometheus::Registry& registry)
                       .Name("redis_reconnects_total")
                       .Help("Redis connections re-established after a loss.")
                       .Register(registry)
-                      .Add({})) {}
+                      .Add({})),
+      series_({"command", "status"}, [this](const prometheus::Labels& labels) -> auto& {
+        return duration_.Add(labels, LatencyBuckets());
+      }) {}
 
 void RedisMetrics::OnCommand(std::string_view command, std::string_view status, double seconds) {
-  prometheus::Histogram* series = nullptr;
-  {
-    std::lock_guard lock(mutex_);
-    auto key = std::make_pair(std::string(command), std::string(status));
-    auto it = series_.find(key);
-    if (it == series_.end()) {
-      auto& histogram =
-          duration_.Add({{"command", key.first}, {"status", key.second}}, LatencyBuckets());
-      it = series_.emplace(std::move(key), &histogram).first;
-    }
-    series = it->second;
-  }
-  series->Observe(seconds);
+  series_.Get({command, status}).Observe(seconds);
 }
 
 void RedisMetrics::OnReconnect() { reconnects_.Increment(); }

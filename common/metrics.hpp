@@ -6,12 +6,16 @@
 // from the contracts, status codes, command names, route templates; never an id or an email.
 
 #include <array>
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -32,6 +36,43 @@ std::string_view GrpcCodeName(int code);
 
 // Latency buckets in seconds, from 0.25 ms to 10 s.
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
+
+// The series of one family by label values, remembered after their first use, so a hot path pays
+// one hash lookup instead of prometheus-cpp's per-call label map (allocations, hashing, a lock).
+// Label values must be bounded, as for any series. Thread-safe.
+template <class Metric>
+class SeriesCache {
+ public:
+  // `make(labels)` creates the series, e.g. [&](auto& l) -> auto& { return family.Add(l); }.
+  using Make = std::function<Metric&(const prometheus::Labels&)>;
+
+  SeriesCache(std::vector<std::string> label_names, Make make)
+      : names_(std::move(label_names)), make_(std::move(make)) {}
+
+  // `values` in the order of the label names.
+  Metric& Get(std::initializer_list<std::string_view> values) {
+    thread_local std::string key;  // scratch: no allocation once it has grown
+    key.clear();
+    for (std::string_view value : values) {
+      key.append(value);
+      key.push_back('\x1f');
+    }
+    std::lock_guard lock(mutex_);
+    if (auto it = series_.find(key); it != series_.end()) return *it->second;
+    prometheus::Labels labels;
+    auto value = values.begin();
+    for (const std::string& name : names_) labels.emplace(name, std::string(*value++));
+    Metric& metric = make_(labels);
+    series_.emplace(key, &metric);
+    return metric;
+  }
+
+ private:
+  const std::vector<std::string> names_;
+  const Make make_;
+  std::mutex mutex_;
+  absl::flat_hash_map<std::string, Metric*> series_;
+};
 
 class Metrics {
  public:
@@ -95,8 +136,7 @@ class RedisMetrics final : public redis::RedisObserver {
  private:
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Counter& reconnects_;
-  std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, prometheus::Histogram*, std::less<>> series_;
+  SeriesCache<prometheus::Histogram> series_;
 };
 
 }  // namespace switchyard

@@ -1,6 +1,7 @@
 #include "gateway/gateway_metrics.hpp"
 
 #include <array>
+#include <charconv>
 #include <string>
 
 #include "common/metrics.hpp"
@@ -31,26 +32,32 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
                      .Name("http_requests_in_flight")
                      .Help("Requests being transcoded and waiting on an upstream.")
                      .Register(registry)
-                     .Add({})) {}
+                     .Add({})),
+      requests_series_({"method", "route", "code"},
+                       [this](const prometheus::Labels& labels) -> auto& {
+                         return requests_.Add(labels);
+                       }),
+      request_seconds_series_({"route"},
+                              [this](const prometheus::Labels& labels) -> auto& {
+                                return request_seconds_.Add(labels, LatencyBuckets());
+                              }),
+      upstream_seconds_series_({"service", "method", "code"},
+                               [this](const prometheus::Labels& labels) -> auto& {
+                                 return upstream_seconds_.Add(labels, LatencyBuckets());
+                               }) {}
 
 void GatewayMetrics::ObserveRequest(std::string_view method, std::string_view route,
                                     unsigned status, double seconds) {
-  const std::string route_label(route);
-  requests_
-      .Add({{"method", std::string(MethodLabel(method))},
-            {"route", route_label},
-            {"code", std::to_string(status)}})
+  char code[8];
+  const auto [end, ec] = std::to_chars(code, code + sizeof code, status);
+  requests_series_.Get({MethodLabel(method), route, std::string_view(code, end - code)})
       .Increment();
-  request_seconds_.Add({{"route", route_label}}, LatencyBuckets()).Observe(seconds);
+  request_seconds_series_.Get({route}).Observe(seconds);
 }
 
 void GatewayMetrics::ObserveUpstream(std::string_view service, std::string_view method,
                                      int grpc_code, double seconds) {
-  const std::string code(GrpcCodeName(grpc_code));
-  upstream_seconds_
-      .Add({{"service", std::string(service)}, {"method", std::string(method)}, {"code", code}},
-           LatencyBuckets())
-      .Observe(seconds);
+  upstream_seconds_series_.Get({service, method, GrpcCodeName(grpc_code)}).Observe(seconds);
 }
 
 }  // namespace switchyard::gateway

@@ -11,6 +11,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "common/metrics.hpp"
+
 namespace switchyard::gateway {
 
 class GatewayMetrics {
@@ -31,6 +33,9 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Histogram>& request_seconds_;
   prometheus::Family<prometheus::Histogram>& upstream_seconds_;
   prometheus::Gauge& in_flight_;
+  SeriesCache<prometheus::Counter> requests_series_;
+  SeriesCache<prometheus::Histogram> request_seconds_series_;
+  SeriesCache<prometheus::Histogram> upstream_seconds_series_;
 };
 
 // "GET", "POST", ... as given for the standard methods; "OTHER" for anything else.

@@ -130,8 +130,9 @@ boost::asio::awaitable<HttpResponse> RestHandler::Handle(HttpRequest& request,
   const std::string_view method = View(request.method_string());
 
   HttpResponse response;
-  std::string route_label = "unmatched";
-  std::string upstream_label;
+  // Both point at strings that live as long as the gateway (literals, the route table).
+  std::string_view route_label = "unmatched";
+  std::string_view upstream_label;
   if (path.empty() || path.front() != '/') {
     response = Error(400, grpc::StatusCode::INVALID_ARGUMENT,
                      "request target must be an absolute path", request_id, &request);

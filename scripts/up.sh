@@ -14,6 +14,7 @@
 #   SWITCHYARD_RUN_DIR            state directory; default .run (Redis AOF, the Redis password)
 #   SWITCHYARD_BUILD_DIR          where the binaries are; default build/release
 #   SWITCHYARD_SKIP_BUILD=1       run what is in the build directory without rebuilding
+#   SWITCHYARD_LOG_DIR            write each process's output to DIR/NAME.log instead of here
 #
 # Redis always requires a password: one is generated into $SWITCHYARD_RUN_DIR/redis.password on
 # first use and handed to the services through REDIS_PASSWORD (never on a command line).
@@ -48,6 +49,17 @@ port_taken() {
 # Copies stdin to stdout with "[NAME] " before each line, unbuffered.
 prefix() {
   sed -u "s/^/[$1] /"
+}
+
+# Points fd `log_fd` at where process NAME's output goes: its own file under SWITCHYARD_LOG_DIR
+# when that is set (as a container runtime keeps logs; the benchmark uses it), else this
+# terminal, each line prefixed with [NAME].
+open_log() {
+  if [[ -n "${SWITCHYARD_LOG_DIR:-}" ]]; then
+    exec {log_fd}>>"$SWITCHYARD_LOG_DIR/$1.log"
+  else
+    exec {log_fd}> >(prefix "$1")
+  fi
 }
 
 # --- build and preflight ----------------------------------------------------------------------
@@ -110,10 +122,11 @@ stop_all() {
 trap 'stop_all; exit 0' INT TERM
 trap stop_all EXIT
 
+open_log redis
 # The password reaches redis-server through its config on stdin, not its command line.
 printf 'requirepass %s\n' "$redis_password" |
   redis-server - --bind 127.0.0.1 --port "$redis_port" --dir "$run_dir/redis" \
-    --appendonly yes --save '' --logfile '' > >(prefix redis) 2>&1 &
+    --appendonly yes --save '' --logfile '' >&"$log_fd" 2>&1 &
 pids+=("$!")
 
 for _ in $(seq 100); do
@@ -123,20 +136,23 @@ for _ in $(seq 100); do
 done
 port_taken "$redis_port" || die "redis-server did not listen on $redis_port within 5 s"
 
+open_log user-service
 REDIS_ADDR="127.0.0.1:$redis_port" REDIS_PASSWORD="$redis_password" \
   GRPC_LISTEN="127.0.0.1:$grpc_port" METRICS_LISTEN="127.0.0.1:$user_metrics_port" \
-  "$user_service_bin" > >(prefix user-service) 2>&1 &
+  "$user_service_bin" >&"$log_fd" 2>&1 &
 pids+=("$!")
 
+open_log data-service
 REDIS_ADDR="127.0.0.1:$redis_port" REDIS_PASSWORD="$redis_password" \
   GRPC_LISTEN="127.0.0.1:$data_port" METRICS_LISTEN="127.0.0.1:$data_metrics_port" \
   USER_SERVICE_ADDR="127.0.0.1:$grpc_port" \
-  "$data_service_bin" > >(prefix data-service) 2>&1 &
+  "$data_service_bin" >&"$log_fd" 2>&1 &
 pids+=("$!")
 
+open_log gateway
 HTTP_LISTEN="127.0.0.1:$http_port" METRICS_LISTEN="127.0.0.1:$gateway_metrics_port" \
   USER_SERVICE_ADDR="127.0.0.1:$grpc_port" DATA_SERVICE_ADDR="127.0.0.1:$data_port" \
-  "$gateway_bin" > >(prefix gateway) 2>&1 &
+  "$gateway_bin" >&"$log_fd" 2>&1 &
 pids+=("$!")
 
 # Ready when the gateway says every upstream is SERVING (bounded: 30 s).

@@ -1,4 +1,9 @@
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -79,6 +84,73 @@ TEST(LoggerTest, LevelFilterAndParsing) {
   EXPECT_TRUE(ParseLogLevel("warning", level));
   EXPECT_EQ(level, LogLevel::kWarn);
   EXPECT_FALSE(ParseLogLevel("verbose", level));
+}
+
+// Reads everything from `fd` until end of file.
+std::string ReadAll(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+std::size_t CountOf(const std::string& text, std::string_view needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+TEST(LoggerTest, ErrorLineIsWrittenBeforeLogReturns) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK), 0);
+  {
+    Logger logger("s", "v", LogLevel::kInfo, fds[1]);
+    logger.Info("first");
+    logger.Error("boom");
+    char buf[4096];
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);  // non-blocking: only what is there now
+    ASSERT_GT(n, 0);
+    const std::string written(buf, static_cast<std::size_t>(n));
+    EXPECT_LT(written.find("\"msg\":\"first\""), written.find("\"msg\":\"boom\""));
+    EXPECT_NE(written.find("\"msg\":\"boom\""), std::string::npos);
+  }
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST(LoggerTest, StalledOutputNeverBlocksTheCallerAndCountsDroppedLines) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK), 0);
+  // Fill the pipe so the logger's writer blocks on its first write.
+  const std::string chunk(4096, 'x');
+  while (::write(fds[1], chunk.data(), chunk.size()) > 0) {
+  }
+  ASSERT_EQ(::fcntl(fds[1], F_SETFL, 0), 0);  // the writer's end blocks again
+  constexpr int kLines = 200;
+  std::thread reader;
+  std::string output;
+  {
+    Logger logger("s", "v", LogLevel::kInfo, fds[1], /*max_buffered_bytes=*/2048);
+    // With nobody reading, these return at once (the test would hang otherwise).
+    for (int i = 0; i < kLines; ++i) logger.Info("line", {{"i", i}});
+    ASSERT_EQ(::fcntl(fds[0], F_SETFL, 0), 0);
+    reader = std::thread([&] { output = ReadAll(fds[0]); });
+    logger.Flush();
+  }
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+  const std::size_t kept = CountOf(output, "\"msg\":\"line\"");
+  EXPECT_GT(kept, 0u);
+  EXPECT_LT(kept, static_cast<std::size_t>(kLines));
+  const auto at = output.find("\"dropped\":");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(std::stoul(output.substr(at + 10)), kLines - kept);
 }
 
 TEST(UuidTest, NewUuidsAreVersion4AndDistinct) {

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Turns bench/run.sh's raw measurements into summary.md rows and results.json.
+
+usage: summarize.py ROWS_TSV RESULTS_DIR
+
+Each ROWS_TSV line: workload, wall seconds, client user+sys seconds ("U S"), CPU ticks of the
+gateway, user-service and redis, peak RSS MB of the gateway and user-service, ticks per second,
+and the tool's output file (wrk text, or ghz JSON for the grpc workload).
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _wrk_ms(text):
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        raise ValueError(f"unreadable wrk latency {text!r}")
+    return float(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+def parse_wrk(text):
+    """req/s, p50 and p99 in ms, and the count of failed requests from wrk --latency output."""
+    rps = float(re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M).group(1))
+    p50 = _wrk_ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+    p99 = _wrk_ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
+    errors = 0
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    if non2xx:
+        errors += int(non2xx.group(1))
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if socket:
+        errors += sum(int(g) for g in socket.groups())
+    return rps, p50, p99, errors
+
+
+def parse_ghz(text):
+    """The same numbers from ghz -O json."""
+    report = json.loads(text)
+    by_pct = {d["percentage"]: d["latency"] / 1e6 for d in report.get("latencyDistribution") or []}
+    ok = (report.get("statusCodeDistribution") or {}).get("OK", 0)
+    return report["rps"], by_pct.get(50, 0.0), by_pct.get(99, 0.0), report["count"] - ok
+
+
+def main():
+    rows_path, results = Path(sys.argv[1]), Path(sys.argv[2])
+    records = []
+    for line in rows_path.read_text().splitlines():
+        (workload, wall, client, gw, us, rd, gw_rss, us_rss, hz, output) = line.split("\t")
+        wall, hz = float(wall), float(hz)
+        text = Path(output).read_text()
+        rps, p50, p99, errors = parse_ghz(text) if workload == "grpc" else parse_wrk(text)
+        client_s = sum(float(x) for x in client.split())
+
+        def pct(ticks):
+            return round(100.0 * float(ticks) / hz / wall)
+
+        records.append({
+            "workload": workload, "rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors,
+            "cpu_pct": {"client": round(100.0 * client_s / wall), "gateway": pct(gw),
+                        "user-service": pct(us), "redis": pct(rd)},
+            "peak_rss_mb": {"gateway": float(gw_rss), "user-service": float(us_rss)},
+        })
+    with open(results / "summary.md", "a") as out:
+        for r in records:
+            c = r["cpu_pct"]
+            out.write(
+                f"| {r['workload']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
+                f"| {r['errors']} | {c['client']}% | {c['gateway']}% | {c['user-service']}% "
+                f"| {c['redis']}% | {r['peak_rss_mb']['gateway']} "
+                f"| {r['peak_rss_mb']['user-service']} |\n")
+    header = (results / "summary.md").read_text().split("\n\n")[0]
+    (results / "results.json").write_text(
+        json.dumps({"header": header, "results": records}, indent=2) + "\n")
+    bad = [r["workload"] for r in records if r["errors"]]
+    if bad:
+        print(f"bench: failed requests in {', '.join(bad)} (see the raw output)", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
