@@ -5,17 +5,12 @@
 //   --mode=bridge  Switchyard's path: ServiceHost + rpc::UnaryRpc, the handler a coroutine on
 //                  the shard's io_context (the completion queue thread hands each call over).
 //
-// Both do the same GetUser work, on the same thread budget (one completion queue thread; the
-// bridge adds its io thread): validate the id, find the user in an in-memory table, fill the
-// response. Redis is left out on purpose, so only the bridge differs; the real user-service is
-// measured with Redis by bench/run.sh. Both serve reflection, so ghz needs no proto file:
-//
-//   build/release/bench/grpc-bridge-bench --mode=raw --port=50100 &
-//   ghz --insecure --call switchyard.user.v1.UserService/GetUser \
-//     -d '{"id":"00000000-0000-4000-8000-000000000001"}' -c 64 --connections 1 -z 15s \
-//     127.0.0.1:50100
-//
-// bench/bridge.sh runs both in alternating pairs and reports the ratio.
+// Both do the same GetUser work on one completion queue thread (the bridge adds its io thread):
+// validate the id, find the user in an in-memory table, fill the response. Redis is left out on
+// purpose, so only the bridge differs; the real user-service is measured with Redis by
+// bench/run.sh. No access log, no metrics in either. The raw server has no health or
+// reflection service; the bridge one has ServiceHost's (idle). bench/bridge.sh runs both in
+// alternating pairs under ghz (given the proto file) and reports the ratios.
 
 #include <csignal>
 #include <cstdio>
@@ -26,9 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include <boost/asio/awaitable.hpp>
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/server_builder.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "common/grpc_server.hpp"
 #include "common/logger.hpp"
@@ -121,8 +114,6 @@ class RawCall {
 };
 
 int RunRaw(const std::string& address, const UserTable& table) {
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  if (getenv("RAW_HEALTH")) grpc::EnableDefaultHealthCheckService(true);
   Service service;
   grpc::ServerBuilder builder;
   int port = 0;

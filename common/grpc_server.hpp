@@ -51,6 +51,132 @@ std::chrono::steady_clock::time_point SteadyDeadline(const grpc::ServerContext& 
 // How many calls of each method stay requested per shard.
 inline constexpr int kRequestedCallsPerMethod = 16;
 
+namespace detail {
+
+// What every server call shares, whatever its kind (unary, streaming): it arrives on a shard's
+// completion queue, runs its body as a coroutine on the shard's io_context, is cancelled when the
+// client goes away, writes one access log line and ends with a status. `Derived` provides
+//   void Rearm();                                     request the next call of the same method
+//   boost::asio::awaitable<grpc::Status> Body(RpcContext&);
+//   void Measure(int code, double seconds);           metrics, if any
+//   void Send(grpc::Status, void* finish_tag);        the writer's Finish
+// and is freed (by `delete`, as Derived) once both the done and the finish tags have completed.
+template <class Derived>
+class ServerCall {
+ protected:
+  ServerCall(const std::string& method, Logger& logger, Shard& shard)
+      : shard_(shard), method_(method), logger_(logger) {}
+
+  // Binds a member function to a completion queue tag without an allocation per event.
+  struct Tag final : CqTag {
+    Tag(ServerCall* c, void (ServerCall::*f)(bool)) : call(c), fn(f) {}
+    void Complete(bool ok) override { (call->*fn)(ok); }
+    ServerCall* call;
+    void (ServerCall::*fn)(bool);
+  };
+
+  grpc::ServerContext context_;
+  Shard& shard_;
+  Tag request_tag_{this, &ServerCall::OnRequest};
+  Tag done_tag_{this, &ServerCall::OnDone};
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+
+  // Completion queue thread. A call that never started (server shutting down) gets no done
+  // tag, so it is freed here; a started one waits for both its done and finish tags.
+  void OnRequest(bool ok) {
+    if (!ok) {
+      delete &self();
+      return;
+    }
+    self().Rearm();
+    start_ = std::chrono::steady_clock::now();
+    boost::asio::post(shard_.io, [this] { Run(); });
+  }
+
+  // io thread.
+  void Run() {
+    running_ = true;
+    boost::asio::co_spawn(
+        shard_.io, Invoke(),
+        boost::asio::bind_cancellation_slot(
+            cancel_.slot(), [this](std::exception_ptr error, grpc::Status status) {
+              running_ = false;
+              if (error) status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+              End(std::move(status));
+            }));
+  }
+
+  boost::asio::awaitable<grpc::Status> Invoke() {
+    RpcContext rpc{context_, method_,     RequestIdFrom(context_), SteadyDeadline(context_),
+                   logger_,  shard_.index};
+    // A call without a usable id still gets one, so its log lines can be told apart.
+    if (rpc.request_id.empty()) rpc.request_id = NewUuidV4();
+    request_id_ = rpc.request_id;
+    try {
+      co_return co_await self().Body(rpc);
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == boost::asio::error::operation_aborted) {
+        co_return grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
+      }
+      logger_.Error("handler failed",
+                    {{"method", method_}, {"error", e.what()}, {"request_id", request_id_}});
+    } catch (const std::exception& e) {
+      logger_.Error("handler failed",
+                    {{"method", method_}, {"error", e.what()}, {"request_id", request_id_}});
+    }
+    co_return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+  }
+
+  void End(grpc::Status status) {
+    const auto elapsed = std::chrono::steady_clock::now() - start_;
+    const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+    const int code = cancelled_.load(std::memory_order_relaxed)
+                         ? static_cast<int>(grpc::StatusCode::CANCELLED)
+                         : static_cast<int>(status.error_code());
+    self().Measure(code, ms / 1000.0);
+    if (logger_.Enabled(LogLevel::kInfo)) {
+      logger_.Info(
+          "rpc",
+          {{"method", method_}, {"code", code}, {"duration_ms", ms}, {"request_id", request_id_}});
+    }
+    // Nothing of this object may be touched after this call: the finish tag may free it.
+    self().Send(std::move(status), &finish_tag_);
+  }
+
+  // Completion queue thread: the call is over, normally or by cancellation.
+  void OnDone(bool /*ok*/) {
+    if (context_.IsCancelled()) {
+      cancelled_.store(true, std::memory_order_relaxed);
+      boost::asio::post(shard_.io, [this] {
+        if (running_) cancel_.emit(boost::asio::cancellation_type::terminal);
+        Release();
+      });
+      return;
+    }
+    Release();
+  }
+
+  void OnFinish(bool /*ok*/) { Release(); }
+
+  void Release() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete &self();
+  }
+
+  const std::string& method_;
+  Logger& logger_;
+  Tag finish_tag_{this, &ServerCall::OnFinish};
+  boost::asio::cancellation_signal cancel_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point start_;
+  std::atomic<int> refs_{2};  // the done tag and the finish tag
+  std::atomic<bool> cancelled_{false};
+  bool running_ = false;  // io thread only
+};
+
+}  // namespace detail
+
 template <class Service, class Request, class Response>
 class UnaryRpc {
  public:
@@ -84,7 +210,7 @@ class UnaryRpc {
     const RpcMetrics::Method* metrics;  // null: not measured
   };
 
-  class Call {
+  class Call final : public detail::ServerCall<Call> {
    public:
     static void Arm(const std::shared_ptr<const Method>& method, Shard& shard) {
       auto* call = new Call(method, shard);
@@ -95,125 +221,37 @@ class UnaryRpc {
     }
 
    private:
-    // Binds a member function to a completion queue tag without an allocation per event.
-    struct Tag final : CqTag {
-      Tag(Call* c, void (Call::*f)(bool)) : call(c), fn(f) {}
-      void Complete(bool ok) override { (call->*fn)(ok); }
-      Call* call;
-      void (Call::*fn)(bool);
-    };
+    friend class detail::ServerCall<Call>;
 
     Call(std::shared_ptr<const Method> method, Shard& shard)
-        : method_(std::move(method)), shard_(shard) {}
+        : detail::ServerCall<Call>(method->name, *method->logger, shard),
+          method_(std::move(method)) {}
 
-    // Completion queue thread. A call that never started (server shutting down) gets no done
-    // tag, so it is freed here; a started one waits for both its done and finish tags.
-    void OnRequest(bool ok) {
-      if (!ok) {
-        delete this;
-        return;
-      }
-      Arm(method_, shard_);
-      start_ = std::chrono::steady_clock::now();
-      boost::asio::post(shard_.io, [this] { Run(); });
-    }
+    void Rearm() { Arm(method_, this->shard_); }
 
-    // io thread.
-    void Run() {
-      running_ = true;
+    boost::asio::awaitable<grpc::Status> Body(RpcContext& rpc) {
       if (method_->metrics != nullptr) method_->metrics->started->Increment();
-      boost::asio::co_spawn(
-          shard_.io, Invoke(),
-          boost::asio::bind_cancellation_slot(
-              cancel_.slot(), [this](std::exception_ptr error, grpc::Status status) {
-                running_ = false;
-                if (error) status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
-                Finish(std::move(status));
-              }));
+      return method_->handler(rpc, request_, response_);
     }
 
-    boost::asio::awaitable<grpc::Status> Invoke() {
-      RpcContext rpc{
-          context_,         method_->name, RequestIdFrom(context_), SteadyDeadline(context_),
-          *method_->logger, shard_.index};
-      // A call without a usable id still gets one, so its log lines can be told apart.
-      if (rpc.request_id.empty()) rpc.request_id = NewUuidV4();
-      request_id_ = rpc.request_id;
-      try {
-        co_return co_await method_->handler(rpc, request_, response_);
-      } catch (const boost::system::system_error& e) {
-        if (e.code() == boost::asio::error::operation_aborted) {
-          co_return grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
-        }
-        method_->logger->Error(
-            "handler failed",
-            {{"method", method_->name}, {"error", e.what()}, {"request_id", request_id_}});
-      } catch (const std::exception& e) {
-        method_->logger->Error(
-            "handler failed",
-            {{"method", method_->name}, {"error", e.what()}, {"request_id", request_id_}});
-      }
-      co_return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+    void Measure(int code, double seconds) {
+      if (method_->metrics == nullptr) return;
+      method_->metrics->handled[static_cast<std::size_t>(code) % 17]->Increment();
+      method_->metrics->seconds->Observe(seconds);
     }
 
-    void Finish(grpc::Status status) {
-      const auto elapsed = std::chrono::steady_clock::now() - start_;
-      const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
-      const bool cancelled = cancelled_.load(std::memory_order_relaxed);
-      const int code = cancelled ? static_cast<int>(grpc::StatusCode::CANCELLED)
-                                 : static_cast<int>(status.error_code());
-      if (method_->metrics != nullptr) {
-        method_->metrics->handled[static_cast<std::size_t>(code) % 17]->Increment();
-        method_->metrics->seconds->Observe(ms / 1000.0);
-      }
-      if (method_->logger->Enabled(LogLevel::kInfo)) {
-        method_->logger->Info("rpc", {{"method", method_->name},
-                                      {"code", code},
-                                      {"duration_ms", ms},
-                                      {"request_id", request_id_}});
-      }
-      // Nothing of this object may be touched after this call: the finish tag may free it.
+    void Send(grpc::Status status, void* finish_tag) {
       if (status.ok()) {
-        writer_.Finish(response_, status, &finish_tag_);
+        writer_.Finish(response_, status, finish_tag);
       } else {
-        writer_.FinishWithError(status, &finish_tag_);
+        writer_.FinishWithError(status, finish_tag);
       }
-    }
-
-    // Completion queue thread: the call is over, normally or by cancellation.
-    void OnDone(bool /*ok*/) {
-      if (context_.IsCancelled()) {
-        cancelled_.store(true, std::memory_order_relaxed);
-        boost::asio::post(shard_.io, [this] {
-          if (running_) cancel_.emit(boost::asio::cancellation_type::terminal);
-          Release();
-        });
-        return;
-      }
-      Release();
-    }
-
-    void OnFinish(bool /*ok*/) { Release(); }
-
-    void Release() {
-      if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
     }
 
     std::shared_ptr<const Method> method_;
-    Shard& shard_;
-    grpc::ServerContext context_;
     Request request_;
     Response response_;
-    grpc::ServerAsyncResponseWriter<Response> writer_{&context_};
-    Tag request_tag_{this, &Call::OnRequest};
-    Tag done_tag_{this, &Call::OnDone};
-    Tag finish_tag_{this, &Call::OnFinish};
-    boost::asio::cancellation_signal cancel_;
-    std::string request_id_;
-    std::chrono::steady_clock::time_point start_;
-    std::atomic<int> refs_{2};  // the done tag and the finish tag
-    std::atomic<bool> cancelled_{false};
-    bool running_ = false;  // io thread only
+    grpc::ServerAsyncResponseWriter<Response> writer_{&this->context_};
   };
 };
 

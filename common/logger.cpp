@@ -159,7 +159,8 @@ class Logger::Writer {
     std::unique_lock lock(mutex_);
     for (;;) {
       wake_.wait_for(lock, kInterval, [&] {
-        return pending_.size() >= kBatchBytes || waiting_ > 0 || stopping_;
+        return pending_.size() >= kBatchBytes || stopping_ ||
+               (waiting_ > 0 && (!pending_.empty() || dropped_ > 0));
       });
       if (pending_.empty() && dropped_ == 0) {
         if (stopping_) return;
@@ -217,7 +218,7 @@ Logger::Logger(std::string service, std::string version, LogLevel min_level, int
 
 Logger::~Logger() = default;
 
-void Logger::Flush() { writer_->Flush(); }
+void Logger::Flush() const { writer_->Flush(); }
 
 std::string Logger::Format(LogLevel level, std::string_view msg, LogFields fields) const {
   std::string line;

@@ -75,7 +75,7 @@ class Logger {
   const std::string& service() const { return service_; }
 
   // Returns once every line logged before the call has been written (or dropped).
-  void Flush();
+  void Flush() const;
 
  private:
   class Writer;

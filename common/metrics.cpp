@@ -190,9 +190,10 @@ RedisMetrics::RedisMetrics(prometheus::Registry& registry)
                       .Help("Redis connections re-established after a loss.")
                       .Register(registry)
                       .Add({})),
-      series_({"command", "status"}, [this](const prometheus::Labels& labels) -> auto& {
-        return duration_.Add(labels, LatencyBuckets());
-      }) {}
+      series_(
+          {"command", "status"}, [this](const prometheus::Labels& labels) -> auto& {
+            return duration_.Add(labels, LatencyBuckets());
+          }) {}
 
 void RedisMetrics::OnCommand(std::string_view command, std::string_view status, double seconds) {
   series_.Get({command, status}).Observe(seconds);

@@ -2,17 +2,32 @@
 
 #include <thread>
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 
 namespace switchyard {
 
+namespace {
+
+// What reflection lists: the services' own names and health.
+std::vector<std::string> ListedServices(const ServiceHostOptions& options) {
+  std::vector<std::string> names = options.health_services;
+  names.emplace_back("grpc.health.v1.Health");
+  return names;
+}
+
+}  // namespace
+
 ServiceHost::ServiceHost(ServiceHostOptions options, Logger& logger)
-    : options_(std::move(options)), logger_(logger), runtime_(options_.shards) {
-  // Both must be set before the server is built; they are process-wide switches.
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    : options_(std::move(options)),
+      logger_(logger),
+      runtime_(options_.shards),
+      health_(options_.health_services),
+      reflection_(ListedServices(options_)) {
+  // gRPC's own health and reflection services bring threads of their own; ours do not.
+  grpc::EnableDefaultHealthCheckService(false);
+  health_.Register(builder_);
+  reflection_.Register(builder_);
 }
 
 ServiceHost::~ServiceHost() { Shutdown(); }
@@ -37,6 +52,8 @@ absl::Status ServiceHost::Start() {
   SetServing(false);
   runtime_.Start();
   runtime_started_ = true;
+  health_.Serve(runtime_, logger_, &rpc_metrics_);
+  reflection_.Serve(runtime_, logger_);
   logger_.Info("grpc server listening", {{"address", options_.listen_address},
                                          {"port", port_},
                                          {"metrics_port", metrics_.port()},
@@ -44,13 +61,7 @@ absl::Status ServiceHost::Start() {
   return absl::OkStatus();
 }
 
-void ServiceHost::SetServing(bool serving) {
-  if (!server_) return;
-  auto* health = server_->GetHealthCheckService();
-  if (!health) return;
-  health->SetServingStatus(serving);
-  for (const auto& name : options_.health_services) health->SetServingStatus(name, serving);
-}
+void ServiceHost::SetServing(bool serving) { health_.SetAllServing(serving); }
 
 void ServiceHost::AddStopHook(std::function<void()> hook) {
   stop_hooks_.push_back(std::move(hook));
@@ -66,6 +77,7 @@ void ServiceHost::Shutdown() {
   if (server_) {
     SetServing(false);
     if (options_.drain_delay.count() > 0) std::this_thread::sleep_for(options_.drain_delay);
+    health_.Shutdown();  // open watches end, so they do not hold the shutdown up
     const auto started = std::chrono::steady_clock::now();
     server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);
     const auto took =

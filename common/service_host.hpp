@@ -1,7 +1,7 @@
 #pragma once
 
 // The process shell shared by every gRPC service: a Runtime, one gRPC server with health and
-// reflection, graceful shutdown on SIGTERM/SIGINT.
+// reflection (both on the runtime's own queues), graceful shutdown on SIGTERM/SIGINT.
 //
 //   ServiceHost host(options, logger);
 //   host.builder().RegisterService(&async_service);
@@ -21,8 +21,10 @@
 #include <grpcpp/server_builder.h>
 
 #include "common/grpc_runtime.hpp"
+#include "common/health_service.hpp"
 #include "common/logger.hpp"
 #include "common/metrics.hpp"
+#include "common/reflection_service.hpp"
 #include "common/stop_signal.hpp"
 
 namespace switchyard {
@@ -78,6 +80,8 @@ class ServiceHost {
   Metrics metrics_;
   RpcMetrics rpc_metrics_{metrics_.registry()};
   rpc::Runtime runtime_;
+  HealthService health_;
+  ReflectionService reflection_;
   grpc::ServerBuilder builder_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::function<void()>> stop_hooks_;

@@ -33,18 +33,18 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
                      .Help("Requests being transcoded and waiting on an upstream.")
                      .Register(registry)
                      .Add({})),
-      requests_series_({"method", "route", "code"},
-                       [this](const prometheus::Labels& labels) -> auto& {
-                         return requests_.Add(labels);
-                       }),
-      request_seconds_series_({"route"},
-                              [this](const prometheus::Labels& labels) -> auto& {
-                                return request_seconds_.Add(labels, LatencyBuckets());
-                              }),
-      upstream_seconds_series_({"service", "method", "code"},
-                               [this](const prometheus::Labels& labels) -> auto& {
-                                 return upstream_seconds_.Add(labels, LatencyBuckets());
-                               }) {}
+      requests_series_(
+          {"method", "route", "code"},
+          [this](const prometheus::Labels& labels) -> auto& { return requests_.Add(labels); }),
+      request_seconds_series_(
+          {"route"},
+          [this](const prometheus::Labels& labels) -> auto& {
+            return request_seconds_.Add(labels, LatencyBuckets());
+          }),
+      upstream_seconds_series_(
+          {"service", "method", "code"}, [this](const prometheus::Labels& labels) -> auto& {
+            return upstream_seconds_.Add(labels, LatencyBuckets());
+          }) {}
 
 void GatewayMetrics::ObserveRequest(std::string_view method, std::string_view route,
                                     unsigned status, double seconds) {

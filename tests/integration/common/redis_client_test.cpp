@@ -73,6 +73,7 @@ class RedisClientTest : public ::testing::Test {
   }
 
   std::string LogText() const {
+    logger_.Flush();
     std::string text;
     char buf[4096];
     off_t offset = 0;

@@ -263,8 +263,14 @@ class DataServiceHarness {
     text << in.rdbuf();
     return text.str();
   }
-  std::string ReadLog() const { return ReadFile(log_path_); }
-  std::string ReadUserLog() const { return ReadFile(user_log_path_); }
+  std::string ReadLog() const {
+    logger_->Flush();
+    return ReadFile(log_path_);
+  }
+  std::string ReadUserLog() const {
+    user_logger_->Flush();
+    return ReadFile(user_log_path_);
+  }
 
   DataServiceApp& app() { return *app_; }
   // Stops the primary service as SIGTERM would (Redis keeps running).

@@ -87,6 +87,7 @@ class UserServiceHarness {
   }
 
   std::string ReadLog() const {
+    logger_->Flush();
     std::ifstream in(log_path_);
     std::stringstream text;
     text << in.rdbuf();

@@ -1,0 +1,233 @@
+// ServiceHost's own grpc.health.v1 and server reflection (v1 and v1alpha), over real gRPC on
+// loopback: what a load balancer, a kubelet probe or grpcurl sees.
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include <google/protobuf/descriptor.pb.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "common/logger.hpp"
+#include "common/service_host.hpp"
+
+namespace switchyard {
+namespace {
+
+using grpc::health::v1::Health;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+namespace refl = grpc::reflection::v1;
+using namespace std::chrono_literals;
+
+constexpr char kService[] = "switchyard.test.v1.Thing";
+
+class HealthReflectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServiceHostOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.shards = 2;
+    options.shutdown_grace = 60s;  // a watch that held shutdown up would show as a hang
+    options.health_services = {kService};
+    host_ = std::make_unique<ServiceHost>(options, logger_);
+    ASSERT_TRUE(host_->Start().ok());
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()),
+                                   grpc::InsecureChannelCredentials());
+    health_ = Health::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    if (host_) host_->Shutdown();
+  }
+
+  grpc::Status Check(const std::string& service, HealthCheckResponse& response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 5s);
+    HealthCheckRequest request;
+    request.set_service(service);
+    return health_->Check(&context, request, &response);
+  }
+
+  // One reflection stream: every request in turn, the answers in order.
+  template <class Stub, class Request, class Response>
+  std::vector<Response> Reflect(const std::vector<Request>& requests) {
+    auto stub = Stub::NewStub(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    auto stream = stub->ServerReflectionInfo(&context);
+    std::vector<Response> answers;
+    for (const auto& request : requests) {
+      EXPECT_TRUE(stream->Write(request));
+      Response response;
+      EXPECT_TRUE(stream->Read(&response));
+      answers.push_back(response);
+    }
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+    return answers;
+  }
+
+  std::vector<refl::ServerReflectionResponse> Reflect(
+      const std::vector<refl::ServerReflectionRequest>& requests) {
+    return Reflect<refl::ServerReflection, refl::ServerReflectionRequest,
+                   refl::ServerReflectionResponse>(requests);
+  }
+
+  Logger logger_{"test", "0", LogLevel::kError};
+  std::unique_ptr<ServiceHost> host_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<Health::Stub> health_;
+};
+
+std::vector<std::string> FileNames(const refl::FileDescriptorResponse& files) {
+  std::vector<std::string> names;
+  for (const auto& bytes : files.file_descriptor_proto()) {
+    google::protobuf::FileDescriptorProto proto;
+    EXPECT_TRUE(proto.ParseFromString(bytes));
+    names.push_back(proto.name());
+  }
+  return names;
+}
+
+TEST_F(HealthReflectionTest, CheckFollowsSetServingForTheServerAndEachService) {
+  HealthCheckResponse response;
+  ASSERT_TRUE(Check("", response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  host_->SetServing(true);
+  ASSERT_TRUE(Check("", response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  ASSERT_TRUE(Check(kService, response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  const grpc::Status unknown = Check("no.such.Service", response);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(unknown.error_message().find("no.such.Service"), std::string::npos);
+}
+
+TEST_F(HealthReflectionTest, WatchSendsTheStatusThenEveryChangeOnceAndEndsAtShutdown) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 30s);
+  HealthCheckRequest request;
+  request.set_service(kService);
+  auto reader = health_->Watch(&context, request);
+  HealthCheckResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  host_->SetServing(true);
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  host_->SetServing(true);  // no change: nothing is sent
+  host_->SetServing(false);
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  host_->SetServing(true);
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+
+  // Shutdown tells the watcher NOT_SERVING and ends the stream instead of waiting out the grace.
+  const auto started = std::chrono::steady_clock::now();
+  host_->Shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
+  if (!reader->Read(&response)) {
+    const auto status = reader->Finish();
+    FAIL() << "stream ended: " << status.error_code() << " " << status.error_message();
+  }
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(reader->Read(&response));
+  EXPECT_TRUE(reader->Finish().ok());
+}
+
+TEST_F(HealthReflectionTest, WatchOfAnUnknownServiceSaysSoAndCancelledWatchesAreReleased) {
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext context;
+    HealthCheckRequest request;
+    request.set_service("no.such.Service");
+    auto reader = health_->Watch(&context, request);
+    HealthCheckResponse response;
+    ASSERT_TRUE(reader->Read(&response));
+    EXPECT_EQ(response.status(), HealthCheckResponse::SERVICE_UNKNOWN);
+    context.TryCancel();
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // Cancelled watches left nothing open: shutdown does not wait out the 60 s grace.
+  const auto started = std::chrono::steady_clock::now();
+  host_->Shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
+}
+
+TEST_F(HealthReflectionTest, ReflectionListsServicesAndAnswersSeveralRequestsOnOneStream) {
+  refl::ServerReflectionRequest list;
+  list.set_host("example");
+  list.set_list_services("*");
+  refl::ServerReflectionRequest symbol;
+  symbol.set_file_containing_symbol("grpc.health.v1.Health.Watch");
+  refl::ServerReflectionRequest missing;
+  missing.set_file_containing_symbol("no.such.Symbol");
+  refl::ServerReflectionRequest file;
+  file.set_file_by_filename("grpc/reflection/v1/reflection.proto");
+  refl::ServerReflectionRequest empty;
+  const auto answers = Reflect({list, symbol, missing, file, empty});
+  ASSERT_EQ(answers.size(), 5u);
+
+  std::set<std::string> services;
+  for (const auto& s : answers[0].list_services_response().service()) services.insert(s.name());
+  EXPECT_EQ(services, (std::set<std::string>{kService, "grpc.health.v1.Health",
+                                             "grpc.reflection.v1.ServerReflection",
+                                             "grpc.reflection.v1alpha.ServerReflection"}));
+  EXPECT_EQ(answers[0].valid_host(), "example");
+  EXPECT_EQ(answers[0].original_request().list_services(), "*");
+
+  EXPECT_EQ(FileNames(answers[1].file_descriptor_response()),
+            std::vector<std::string>{"grpc/health/v1/health.proto"});
+  EXPECT_EQ(answers[2].error_response().error_code(),
+            static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_NE(answers[2].error_response().error_message().find("no.such.Symbol"), std::string::npos);
+  EXPECT_EQ(FileNames(answers[3].file_descriptor_response()),
+            std::vector<std::string>{"grpc/reflection/v1/reflection.proto"});
+  EXPECT_EQ(answers[4].error_response().error_code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+}
+
+TEST_F(HealthReflectionTest, FileComesFirstWithEachDependencyOnce) {
+  refl::ServerReflectionRequest request;
+  request.set_file_containing_symbol("switchyard.user.v1.UserService.GetUser");
+  const auto answers = Reflect({request});
+  ASSERT_EQ(answers.size(), 1u);
+  const auto names = FileNames(answers[0].file_descriptor_response());
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(names.front(), "switchyard/user/v1/user_service.proto");
+  const std::set<std::string> unique(names.begin(), names.end());
+  EXPECT_EQ(unique.size(), names.size());
+  // Direct and indirect imports (annotations.proto imports http.proto and descriptor.proto).
+  for (const char* dependency :
+       {"google/api/annotations.proto", "google/api/http.proto", "google/protobuf/descriptor.proto",
+        "google/protobuf/timestamp.proto"}) {
+    EXPECT_TRUE(unique.contains(dependency)) << dependency;
+  }
+}
+
+TEST_F(HealthReflectionTest, V1AlphaAsksTheSameAndGetsTheSameAnswers) {
+  namespace alpha = grpc::reflection::v1alpha;
+  alpha::ServerReflectionRequest list;
+  list.set_list_services("");
+  alpha::ServerReflectionRequest symbol;
+  symbol.set_file_containing_symbol("grpc.health.v1.HealthCheckResponse.ServingStatus");
+  const auto answers = Reflect<alpha::ServerReflection, alpha::ServerReflectionRequest,
+                               alpha::ServerReflectionResponse>({list, symbol});
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].list_services_response().service_size(), 4);
+  ASSERT_EQ(answers[1].file_descriptor_response().file_descriptor_proto_size(), 1);
+  google::protobuf::FileDescriptorProto proto;
+  ASSERT_TRUE(
+      proto.ParseFromString(answers[1].file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(proto.name(), "grpc/health/v1/health.proto");
+}
+
+}  // namespace
+}  // namespace switchyard
