@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -28,6 +29,16 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Appends `value` as exactly `width` decimal digits (zero-padded).
+void AppendDigits(std::string& out, long long value, int width) {
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out.append(buf, static_cast<std::size_t>(width));
+}
+
 void AppendTimestamp(std::string& out) {
   const auto now = std::chrono::system_clock::now();
   const auto micros =
@@ -35,11 +46,21 @@ void AppendTimestamp(std::string& out) {
   const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  char buf[40];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
-                              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                              utc.tm_min, utc.tm_sec, static_cast<long long>(micros % 1000000));
-  out.append(buf, static_cast<std::size_t>(n));
+  // 2026-01-02T03:04:05.678901Z, without printf: this runs for every log line.
+  AppendDigits(out, utc.tm_year + 1900, 4);
+  out.push_back('-');
+  AppendDigits(out, utc.tm_mon + 1, 2);
+  out.push_back('-');
+  AppendDigits(out, utc.tm_mday, 2);
+  out.push_back('T');
+  AppendDigits(out, utc.tm_hour, 2);
+  out.push_back(':');
+  AppendDigits(out, utc.tm_min, 2);
+  out.push_back(':');
+  AppendDigits(out, utc.tm_sec, 2);
+  out.push_back('.');
+  AppendDigits(out, micros % 1000000, 6);
+  out.push_back('Z');
 }
 
 }  // namespace
@@ -246,8 +267,9 @@ std::string Logger::Format(LogLevel level, std::string_view msg, LogFields field
       line.append(std::to_string(*i));
     } else if (const auto* d = std::get_if<double>(&field.value)) {
       char buf[32];
-      const int n = std::snprintf(buf, sizeof buf, "%.6g", *d);
-      line.append(buf, static_cast<std::size_t>(n));
+      const auto [end, ec] =
+          std::to_chars(buf, buf + sizeof buf, *d, std::chars_format::general, 6);
+      line.append(buf, ec == std::errc() ? static_cast<std::size_t>(end - buf) : 0);
     } else {
       line.append(std::get<bool>(field.value) ? "true" : "false");
     }
