@@ -53,6 +53,17 @@ inline constexpr int kRequestedCallsPerMethod = 16;
 
 namespace detail {
 
+// One served method: what every call of it needs.
+template <class Service, class RequestMethod, class Handler>
+struct ServedMethod {
+  Service* service;
+  RequestMethod request_method;
+  std::string name;
+  Handler handler;
+  Logger* logger;
+  const RpcMetrics::Method* metrics = nullptr;  // null: not measured
+};
+
 // What every server call shares, whatever its kind (unary, streaming): it arrives on a shard's
 // completion queue, runs its body as a coroutine on the shard's io_context, is cancelled when the
 // client goes away, writes one access log line and ends with a status. `Derived` provides
@@ -201,14 +212,7 @@ class UnaryRpc {
   }
 
  private:
-  struct Method {
-    Service* service;
-    RequestMethod request_method;
-    std::string name;
-    Handler handler;
-    Logger* logger;
-    const RpcMetrics::Method* metrics;  // null: not measured
-  };
+  using Method = detail::ServedMethod<Service, RequestMethod, Handler>;
 
   class Call final : public detail::ServerCall<Call> {
    public:

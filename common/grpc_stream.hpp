@@ -81,18 +81,12 @@ class StreamingRpc {
   static void Serve(Runtime& runtime, Service& service, RequestMethod request_method,
                     std::string name, Handler handler, Logger& logger) {
     auto method = std::make_shared<const Method>(
-        Method{&service, request_method, std::move(name), std::move(handler), &logger});
+        Method{&service, request_method, std::move(name), std::move(handler), &logger, nullptr});
     for (std::size_t i = 0; i < runtime.size(); ++i) Call::Arm(method, runtime.shard(i));
   }
 
  private:
-  struct Method {
-    Service* service;
-    RequestMethod request_method;
-    std::string name;
-    Handler handler;
-    Logger* logger;
-  };
+  using Method = ServedMethod<Service, RequestMethod, Handler>;
 
   class Call final : public ServerCall<Call> {
    public:
