@@ -46,8 +46,12 @@ void HealthService::SetServing(const std::string& service, bool serving) {
 void HealthService::SetAllServing(bool serving) {
   std::lock_guard lock(mutex_);
   if (shut_down_) return;
-  for (auto& [name, state] : serving_) state = serving;
-  NotifyWatchers();
+  bool changed = false;
+  for (auto& [name, state] : serving_) {
+    changed = changed || state != serving;
+    state = serving;
+  }
+  if (changed) NotifyWatchers();
 }
 
 void HealthService::Shutdown() {

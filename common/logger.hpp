@@ -42,14 +42,14 @@ struct LogField {
 using LogFields = std::initializer_list<LogField>;
 
 // JSON-lines logger: one object per line with ts, level, service, version, msg and the given fields
-// (a request's `request_id` among them). Thread-safe and never blocking on the output: lines are
-// formatted by the caller and appended to a buffer that a writer thread of the logger's own
-// writes out in batches: every 20 ms, or sooner once 64 KiB are waiting, one write call for
-// everything queued meanwhile. If the output stalls
-// and the buffer reaches its bound, further lines are dropped and counted, and the writer reports
-// how many once it catches up; a slow log reader never holds up a request. Error lines, and
-// everything before them, are written before Log returns, so the last words before a crash are
-// not lost. The destructor writes whatever is queued.
+// (a request's `request_id` among them). Thread-safe; below error level it never waits on the
+// output: lines are formatted by the caller and appended to a buffer that a writer thread of the
+// logger's own writes out in batches (every 20 ms, or sooner once 64 KiB are waiting, one write
+// call for everything queued meanwhile). If the output stalls and the buffer reaches its bound,
+// further lines are dropped and counted, and the writer reports how many once it catches up; a
+// slow log reader never holds up a request. Error lines, and everything before them, are written
+// before Log returns, so the last words before a crash are not lost. The destructor writes
+// whatever is queued.
 class Logger {
  public:
   // `out` is a file descriptor (stdout by default), not owned. `max_buffered_bytes` bounds what
