@@ -8,6 +8,8 @@ the ratio of each pair is taken, and the median over the rounds is reported.
   REST (wrk -t2 -c64 -d15s --latency): the peer's own run.sh; ours: bench/run.sh
   gRPC GetUser (ghz -c64, one connection, 15 s): the same ghz against the peer's Go server
   (started here on its own Redis, as its run.sh does) and against our user-service
+  gRPC GetUser (bench/grpc_load.cpp, -c64, one connection, 15 s): the same calls from a client
+  light enough that the servers, not the load tool, set the rate
 
 usage: bench/compare.py [--peer DIR] [--rounds N] [--duration 15s] [--docs]
   --peer    a copy of the peer, set up (./setup.sh) and built (./build.sh); default /tmp/peer
@@ -28,14 +30,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
-from summarize import parse_ghz, parse_wrk  # noqa: E402
+from summarize import parse_ghz, parse_grpc_load, parse_wrk  # noqa: E402
 
 GOOGLEAPIS = "/usr/share/gocode/src/github.com/gogo/googleapis"
 # Peer's result file for each REST workload, as its run.sh names them.
 PEER_REST = {"get": "rest-get-by-id", "post": "rest-post", "list": "rest-list-page10"}
-WORKLOADS = ["get", "post", "list", "grpc"]
+WORKLOADS = ["get", "post", "list", "grpc", "grpc-light"]
 TITLES = {"get": "GET /api/users/{id}", "post": "POST /api/users",
-          "list": "GET /api/users?page_size=10", "grpc": "gRPC GetUser, direct (ghz)"}
+          "list": "GET /api/users?page_size=10", "grpc": "gRPC GetUser, direct (ghz)",
+          "grpc-light": "gRPC GetUser, direct (grpc-load)"}
 
 
 def free_port():
@@ -63,8 +66,16 @@ def ghz(args, out):
     return parse_ghz(Path(out).read_text())
 
 
+def grpc_load(addr, method, user_id, duration, out):
+    with open(out, "w") as f:
+        subprocess.run([str(REPO / "build/release/bench/grpc-load"), f"--target={addr}",
+                        f"--method={method}", f"--id={user_id}", "--concurrency=64",
+                        f"--duration={duration}"], stdout=f, check=True)
+    return parse_grpc_load(Path(out).read_text())
+
+
 def peer_round(peer, out, duration):
-    """The peer's REST numbers from its run.sh, then gRPC GetUser with ghz."""
+    """The peer's REST numbers from its run.sh, then gRPC GetUser with ghz and grpc-load."""
     env = dict(os.environ, SKIP_BUILD="1", BENCH="get post list", RESULTS=str(out),
                DURATION=duration)
     subprocess.run(["./run.sh"], cwd=peer, env=env, check=True,
@@ -96,6 +107,8 @@ def peer_round(peer, out, duration):
         numbers["grpc"] = ghz([*proto, "--call", "user.v1.UserService/GetUser", "-d",
                                json.dumps({"id": user}), "-c", "64", "--connections", "1",
                                "-z", duration, addr], out / "grpc.json")
+        numbers["grpc-light"] = grpc_load(addr, "/user.v1.UserService/GetUser", user, duration,
+                                          out / "grpc-light.json")
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -104,7 +117,7 @@ def peer_round(peer, out, duration):
 
 
 def ours_round(out, duration):
-    env = dict(os.environ, SWITCHYARD_SKIP_BUILD="1", BENCH="get post list grpc",
+    env = dict(os.environ, SWITCHYARD_SKIP_BUILD="1", BENCH="get post list grpc grpc-light",
                RESULTS=str(out), DURATION=duration)
     subprocess.run(["bash", str(REPO / "bench/run.sh")], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -5,13 +5,15 @@
 #   post  wrk: POST /api/users (unique emails, bench/post_users.lua; the Lua create script)
 #   list  wrk: GET /api/users?page_size=10
 #   grpc  ghz: switchyard.user.v1.UserService/GetUser straight at the user-service
+#   grpc-light  the same calls from bench/grpc_load.cpp, a client light enough that the server,
+#         not the load tool, sets the rate (ghz alone takes ~1.2 of this machine's 2 cores)
 # For each: req/s, p50, p99, and per process the CPU it used during the run (% of one core) and
 # its peak RSS. Results go to bench/results/<time>/: raw tool output, summary.md and
 # results.json (read by bench/compare.py). The machine and the commit are recorded with them.
 #
 # Settings (environment):
 #   THREADS=2 CONNS=64 DURATION=15s   wrk -t/-c/-d; ghz uses CONNS concurrent calls, 1 connection
-#   BENCH="get post list grpc"        which workloads, in order
+#   BENCH="get post list grpc grpc-light"   which workloads, in order
 #   SEED_USERS=1000                   users stored before measuring (created through the
 #                                     user-service's CreateUser by ghz; 1000000 takes ~2 min)
 #   RESULTS=dir                       where results go (default bench/results/<time>)
@@ -24,7 +26,7 @@ export PATH="$repo/.tools/bin:$PATH"
 THREADS="${THREADS:-2}"
 CONNS="${CONNS:-64}"
 DURATION="${DURATION:-15s}"
-BENCH="${BENCH:-get post list grpc}"
+BENCH="${BENCH:-get post list grpc grpc-light}"
 SEED_USERS="${SEED_USERS:-1000}"
 for tool in wrk ghz redis-cli curl; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found; run 'make deps'" >&2; exit 1; }
@@ -46,9 +48,24 @@ run_dir="$SWITCHYARD_RUN_DIR"
 results="${RESULTS:-$repo/bench/results/$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$results"
 
+# The stack's processes, told apart from any other copy running (`make up` in another terminal)
+# by the listen address in their environment.
+pid_listening() {
+  local binary=$1 setting=$2 pid
+  for pid in $(pgrep -f "^$binary"); do
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "$setting"; then
+      echo "$pid"
+      return
+    fi
+  done
+  echo "bench: no $binary with $setting" >&2
+  exit 1
+}
 declare -A pid_of=(
-  [gateway]="$(pgrep -f "^$SWITCHYARD_BUILD_DIR/gateway/gateway" | head -n1)"
-  [user-service]="$(pgrep -f "^$SWITCHYARD_BUILD_DIR/user-service/user-service" | head -n1)"
+  [gateway]="$(pid_listening "$SWITCHYARD_BUILD_DIR/gateway/gateway" \
+    "HTTP_LISTEN=127.0.0.1:$SWITCHYARD_HTTP_PORT")"
+  [user-service]="$(pid_listening "$SWITCHYARD_BUILD_DIR/user-service/user-service" \
+    "GRPC_LISTEN=127.0.0.1:$SWITCHYARD_USER_SERVICE_PORT")"
   [redis]="$(pgrep -f "redis-server 127.0.0.1:$SWITCHYARD_REDIS_PORT" | head -n1)"
 )
 processes=(gateway user-service redis)
@@ -78,7 +95,7 @@ user_id="$(curl -s "$base/api/users?page_size=1" |
   echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
     "$(uname -sr), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)"
   echo "users stored: $(user_count); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency; ghz -c $CONNS --connections 1 -z $DURATION"
+  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency; ghz and grpc-load -c $CONNS, 1 connection, $DURATION"
   echo
   echo "| workload | req/s | p50 ms | p99 ms | errors | client CPU | gateway CPU | user-service CPU | redis CPU | gateway peak RSS MB | user-service peak RSS MB |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -98,6 +115,11 @@ for workload in $BENCH; do
     grpc)
       cmd=(ghz --insecure --call switchyard.user.v1.UserService/GetUser -d "{\"id\":\"$user_id\"}"
         -c "$CONNS" --connections 1 -z "$DURATION" -O json "$grpc_addr")
+      ;;
+    grpc-light)
+      cmd=("$repo/build/release/bench/grpc-load" --target="$grpc_addr"
+        --method=/switchyard.user.v1.UserService/GetUser --id="$user_id" --concurrency="$CONNS"
+        --duration="$DURATION")
       ;;
     *) echo "bench: unknown workload $workload" >&2; exit 1 ;;
   esac

@@ -5,7 +5,7 @@ usage: summarize.py ROWS_TSV RESULTS_DIR
 
 Each ROWS_TSV line: workload, wall seconds, client user+sys seconds ("U S"), CPU ticks of the
 gateway, user-service and redis, peak RSS MB of the gateway and user-service, ticks per second,
-and the tool's output file (wrk text, or ghz JSON for the grpc workload).
+and the tool's output file (wrk text; ghz JSON for grpc, grpc-load JSON for grpc-light).
 """
 
 import json
@@ -53,6 +53,15 @@ def parse_ghz(text):
     return report["rps"], by_pct.get(50, 0.0), by_pct.get(99, 0.0), report["count"] - ok - cut
 
 
+def parse_grpc_load(text):
+    """The same numbers from bench/grpc_load.cpp's JSON line."""
+    report = json.loads(text)
+    return report["rps"], report["p50_us"] / 1000.0, report["p99_us"] / 1000.0, report["errors"]
+
+
+PARSERS = {"grpc": parse_ghz, "grpc-light": parse_grpc_load}
+
+
 def main():
     rows_path, results = Path(sys.argv[1]), Path(sys.argv[2])
     records = []
@@ -60,7 +69,7 @@ def main():
         (workload, wall, client, gw, us, rd, gw_rss, us_rss, hz, output) = line.split("\t")
         wall, hz = float(wall), float(hz)
         text = Path(output).read_text()
-        rps, p50, p99, errors = parse_ghz(text) if workload == "grpc" else parse_wrk(text)
+        rps, p50, p99, errors = PARSERS.get(workload, parse_wrk)(text)
         client_s = sum(float(x) for x in client.split())
 
         def pct(ticks):
