@@ -9,12 +9,11 @@
 // req/s, latency percentiles in microseconds, and its own CPU time per call.
 //
 //   grpc-load --target=127.0.0.1:50051 --method=/switchyard.user.v1.UserService/GetUser \
-//             --id=<uuid> --concurrency=64 --duration=15
+//             --id=<uuid> --concurrency=64 --duration=15s
 
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -178,11 +177,11 @@ int main(int argc, char** argv) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < o.connections; ++i) {
     grpc::ChannelArguments args;
-    // Without this, channels to one target share a subchannel (one connection).
-    args.SetInt("grpc.channel_id", i);
+    // Without a pool of its own, every channel to one target shares one connection.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     auto channel = grpc::CreateCustomChannel(o.target, grpc::InsecureChannelCredentials(), args);
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5))) {
-      std::fprintf(stderr, "grpc-load: cannot connect to %s\n", o.target.c_str());
+      std::fprintf(stderr, "grpc-load: cannot connect to %s within 5 s\n", o.target.c_str());
       return 1;
     }
     channels.push_back(std::move(channel));
