@@ -23,7 +23,8 @@ ServiceHost::ServiceHost(ServiceHostOptions options, Logger& logger)
       logger_(logger),
       runtime_(options_.shards),
       health_(options_.health_services),
-      reflection_(ListedServices(options_)) {
+      reflection_(ListedServices(options_)),
+      shard_ready_(runtime_.size(), false) {
   // gRPC's own health and reflection services bring threads of their own; ours do not.
   grpc::EnableDefaultHealthCheckService(false);
   health_.Register(builder_);
@@ -63,6 +64,14 @@ absl::Status ServiceHost::Start() {
 
 void ServiceHost::SetServing(bool serving) { health_.SetAllServing(serving); }
 
+void ServiceHost::SetShardReady(std::size_t shard, bool ready) {
+  std::lock_guard lock(ready_mutex_);
+  if (draining_ || shard >= shard_ready_.size() || shard_ready_[shard] == ready) return;
+  shard_ready_[shard] = ready;
+  ready_shards_ = ready ? ready_shards_ + 1 : ready_shards_ - 1;
+  SetServing(ready_shards_ == shard_ready_.size());
+}
+
 void ServiceHost::AddStopHook(std::function<void()> hook) {
   stop_hooks_.push_back(std::move(hook));
 }
@@ -75,6 +84,10 @@ void ServiceHost::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   if (server_) {
+    {
+      std::lock_guard lock(ready_mutex_);
+      draining_ = true;
+    }
     SetServing(false);
     if (options_.drain_delay.count() > 0) std::this_thread::sleep_for(options_.drain_delay);
     health_.Shutdown();  // open watches end, so they do not hold the shutdown up

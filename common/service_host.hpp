@@ -13,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,13 @@ class ServiceHost {
   // Thread-safe; changes grpc.health.v1 for "" and every health service.
   void SetServing(bool serving);
 
+  // Thread-safe. For a service whose shards each depend on a connection of their own (Redis):
+  // records whether `shard`'s is usable, and sets SERVING exactly when every shard's is. Shards
+  // report from their own threads, so the count and the change are made under one lock (an
+  // older NOT_SERVING cannot land after a newer SERVING). Ignored once Shutdown has begun, so a
+  // reconnect during the drain cannot make the service SERVING again.
+  void SetShardReady(std::size_t shard, bool ready);
+
   // Runs between the server's shutdown and the runtime's: stop what keeps io_contexts busy
   // (Redis clients, timers). Each hook is called once, on the thread calling Shutdown().
   void AddStopHook(std::function<void()> hook);
@@ -85,6 +93,10 @@ class ServiceHost {
   grpc::ServerBuilder builder_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::function<void()>> stop_hooks_;
+  std::mutex ready_mutex_;
+  std::vector<bool> shard_ready_;  // guarded by ready_mutex_
+  std::size_t ready_shards_ = 0;   // guarded by ready_mutex_
+  bool draining_ = false;          // guarded by ready_mutex_
   int port_ = 0;
   bool shut_down_ = false;
   bool runtime_started_ = false;

@@ -44,7 +44,7 @@ DataServiceApp::DataServiceApp(DataServiceConfig config,
     state->data_impl = std::make_unique<DataServiceImpl>(*state->data_store);
     state->job_impl =
         std::make_unique<JobServiceImpl>(*state->job_store, *registry_, metrics_, NewUuidV4);
-    state->redis->SetStateCallback([this, i](bool ready) { OnRedisState(i, ready); });
+    state->redis->SetStateCallback([this, i](bool ready) { host_.SetShardReady(i, ready); });
     state->redis->SetObserver(&redis_metrics_);
     shards_.push_back(std::move(state));
   }
@@ -126,17 +126,6 @@ void DataServiceApp::AbandonWorker() {
   if (worker_stopped_->wait_for(kAbandonWait) != std::future_status::ready) {
     logger_.Error("job worker did not stop");
   }
-}
-
-void DataServiceApp::OnRedisState(std::size_t shard, bool ready) {
-  ShardState& state = *shards_[shard];
-  if (state.ready == ready) return;
-  state.ready = ready;
-  // Shards report from their own threads: count and publish under one lock, or a stale
-  // NOT_SERVING could overwrite a newer SERVING.
-  std::lock_guard lock(serving_mutex_);
-  ready_shards_ = ready ? ready_shards_ + 1 : ready_shards_ - 1;
-  host_.SetServing(ready_shards_ == shards_.size());
 }
 
 void DataServiceApp::ServeRpcs() {

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -70,10 +69,8 @@ class DataServiceApp {
     std::unique_ptr<RedisJobStore> job_store;
     std::unique_ptr<DataServiceImpl> data_impl;
     std::unique_ptr<JobServiceImpl> job_impl;
-    bool ready = false;  // that shard's io thread only
   };
 
-  void OnRedisState(std::size_t shard, bool ready);
   void ServeRpcs();
   // Asks the worker to stop (once); its future becomes ready when it has.
   void RequestWorkerStop();
@@ -89,8 +86,6 @@ class DataServiceApp {
   v1::DataService::AsyncService data_service_;
   v1::JobService::AsyncService job_service_;
   std::vector<std::unique_ptr<ShardState>> shards_;
-  std::mutex serving_mutex_;
-  std::size_t ready_shards_ = 0;  // guarded by serving_mutex_
   std::shared_ptr<JobWorker> worker_;
   std::optional<std::shared_future<void>> worker_stopped_;
   std::chrono::steady_clock::time_point shutdown_started_{};

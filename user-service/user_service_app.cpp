@@ -42,7 +42,7 @@ UserServiceApp::UserServiceApp(UserServiceConfig config, Logger& logger)
                                               config_.redis, logger_);
     state->store = std::make_unique<RedisUserStore>(*state->redis);
     state->impl = std::make_unique<UserServiceImpl>(*state->store, SystemClockMicros, NewUuidV4);
-    state->redis->SetStateCallback([this, i](bool ready) { OnRedisState(i, ready); });
+    state->redis->SetStateCallback([this, i](bool ready) { host_.SetShardReady(i, ready); });
     state->redis->SetObserver(&redis_metrics_);
     shards_.push_back(std::move(state));
   }
@@ -79,17 +79,6 @@ absl::Status UserServiceApp::Start() {
 }
 
 void UserServiceApp::Shutdown() { host_.Shutdown(); }
-
-void UserServiceApp::OnRedisState(std::size_t shard, bool ready) {
-  // Shards report from their own threads: count and publish under one lock, or an older
-  // NOT_SERVING could land after a newer SERVING.
-  std::lock_guard lock(serving_mutex_);
-  ShardState& state = *shards_[shard];
-  if (state.ready == ready) return;
-  state.ready = ready;
-  ready_shards_ += ready ? 1 : -1;
-  host_.SetServing(ready_shards_ == static_cast<int>(shards_.size()));
-}
 
 boost::asio::awaitable<void> UserServiceApp::RefreshUserCount() {
   refresh_timer_ = std::make_unique<boost::asio::steady_timer>(host_.runtime().shard(0).io);

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
@@ -44,10 +43,8 @@ class UserServiceApp {
     std::shared_ptr<redis::RedisClient> redis;
     std::unique_ptr<RedisUserStore> store;
     std::unique_ptr<UserServiceImpl> impl;
-    bool ready = false;  // guarded by serving_mutex_
   };
 
-  void OnRedisState(std::size_t shard, bool ready);
   void ServeRpcs();
   // Keeps users_total equal to the number of users in Redis (ZCARD, every few seconds).
   boost::asio::awaitable<void> RefreshUserCount();
@@ -57,8 +54,6 @@ class UserServiceApp {
   ServiceHost host_;
   v1::UserService::AsyncService service_;
   std::vector<std::unique_ptr<ShardState>> shards_;
-  std::mutex serving_mutex_;
-  int ready_shards_ = 0;  // guarded by serving_mutex_
   RedisMetrics redis_metrics_{host_.metrics().registry()};
   prometheus::Gauge& users_total_;
   std::unique_ptr<boost::asio::steady_timer> refresh_timer_;  // shard 0's io thread

@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -108,6 +109,65 @@ TEST_F(HealthReflectionTest, CheckFollowsSetServingForTheServerAndEachService) {
   const grpc::Status unknown = Check("no.such.Service", response);
   EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_NE(unknown.error_message().find("no.such.Service"), std::string::npos);
+}
+
+TEST_F(HealthReflectionTest, ShardReadinessServesOnlyWhenEveryShardIsReady) {
+  HealthCheckResponse response;
+  host_->SetShardReady(0, true);
+  ASSERT_TRUE(Check("", response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING) << "shard 1 has not reported";
+  host_->SetShardReady(1, true);
+  ASSERT_TRUE(Check(kService, response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  host_->SetShardReady(1, true);  // a repeated report changes nothing
+  host_->SetShardReady(0, false);
+  ASSERT_TRUE(Check("", response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  host_->SetShardReady(0, true);
+  ASSERT_TRUE(Check("", response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  host_->SetShardReady(7, false);  // no such shard: ignored
+  ASSERT_TRUE(Check("", response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+}
+
+TEST(ServiceHostDrainTest, AReconnectDuringTheDrainDoesNotMakeTheServiceServingAgain) {
+  Logger logger("test", "0", LogLevel::kError);
+  ServiceHostOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.shards = 1;
+  // Long enough for one Check on loopback; the test waits for the drain by the watch, not a clock.
+  options.drain_delay = 3s;
+  options.health_services = {kService};
+  ServiceHost host(options, logger);
+  ASSERT_TRUE(host.Start().ok());
+  host.SetShardReady(0, true);
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host.port()),
+                                     grpc::InsecureChannelCredentials());
+  auto health = Health::NewStub(channel);
+  grpc::ClientContext watch_context;
+  watch_context.set_deadline(std::chrono::system_clock::now() + 30s);
+  HealthCheckRequest request;
+  auto watch = health->Watch(&watch_context, request);
+  HealthCheckResponse response;
+  ASSERT_TRUE(watch->Read(&response));
+  ASSERT_EQ(response.status(), HealthCheckResponse::SERVING);
+
+  std::thread stopper([&] { host.Shutdown(); });
+  ASSERT_TRUE(watch->Read(&response));  // the drain has begun
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  host.SetShardReady(0, false);  // Redis drops and comes back while draining
+  host.SetShardReady(0, true);
+  grpc::ClientContext check_context;
+  check_context.set_deadline(std::chrono::system_clock::now() + 2s);
+  HealthCheckResponse during_drain;
+  const grpc::Status checked = health->Check(&check_context, request, &during_drain);
+  stopper.join();
+  while (watch->Read(&response)) {
+  }
+  watch->Finish();
+  ASSERT_TRUE(checked.ok()) << checked.error_message();
+  EXPECT_EQ(during_drain.status(), HealthCheckResponse::NOT_SERVING);
 }
 
 TEST_F(HealthReflectionTest, WatchSendsTheStatusThenEveryChangeOnceAndEndsAtShutdown) {
