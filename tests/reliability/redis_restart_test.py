@@ -13,7 +13,6 @@ Checked:
     docs/security.md for the fsync window of a crash or power failure.
 """
 
-import collections
 import os
 import re
 import sys
@@ -91,16 +90,11 @@ class RedisRestartTest(sy.StackTestCase):
 
     def check_round(self, round_number, outcomes, ready, stopping_at, stopped_at, restarting_at,
                     back_at):
-        def name(o):
-            return o.status or o.error
-
         before = [o for o in outcomes if o.finished < stopping_at and o.started > stopping_at - 2]
         down = [o for o in outcomes if o.started > stopped_at and o.finished < restarting_at]
         after = [o for o in outcomes if o.started > back_at]
-        sy.report("round %d: before %s %s" % (round_number, dict(collections.Counter(map(name, before))),
-                                              sy.latency_summary(before)))
-        sy.report("round %d: down   %s %s" % (round_number, dict(collections.Counter(map(name, down))),
-                                              sy.latency_summary(down)))
+        sy.report_phase(round_number, "before", before)
+        sy.report_phase(round_number, "down", down)
         self.assertTrue(before and down and after, "a phase without requests")
         self.assertEqual([o for o in before if o.status != 201][:5], [])
         self.assertEqual([o for o in outcomes if o.status is None][:5], [], "unanswered requests")

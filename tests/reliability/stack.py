@@ -13,6 +13,7 @@ The build directory comes from SWITCHYARD_BUILD_DIR (ctest sets it). SWITCHYARD_
 tests run their long variants.
 """
 
+import collections
 import ctypes
 import http.client
 import json
@@ -548,6 +549,12 @@ def latency_summary(outcomes):
     return "n=%d p50=%.1fms p99=%.1fms max=%.1fms" % (
         len(seconds), percentile(seconds, 50) * 1000, percentile(seconds, 99) * 1000,
         (max(seconds) if seconds else 0) * 1000)
+
+
+def report_phase(round_number, phase, outcomes):
+    """One report line for a phase of a fault round: how its requests ended (status or error)."""
+    ends = collections.Counter(o.status or o.error for o in outcomes)
+    report("round %d: %-6s %s %s" % (round_number, phase, dict(ends), latency_summary(outcomes)))
 
 
 # --- Prometheus text --------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ SIGKILL; it stays down for a while, then a new process starts on the same port. 
   - the gateway process itself never restarts.
 """
 
-import collections
 import os
 import re
 import sys
@@ -104,16 +103,11 @@ class UserServiceKillTest(sy.StackTestCase):
 
     def check_round(self, round_number, outcomes, ready, killing_at, killed_at, restarted_at,
                     listening_at, stack):
-        def name(o):
-            return o.status or o.error
-
         before = [o for o in outcomes if o.finished < killing_at]
         down = [o for o in outcomes if o.started > killed_at and o.finished < restarted_at]
         after = [o for o in outcomes if o.started > listening_at]
-        sy.report("round %d: before %s %s" % (round_number, dict(collections.Counter(map(name, before))),
-                                              sy.latency_summary(before)))
-        sy.report("round %d: down   %s %s" % (round_number, dict(collections.Counter(map(name, down))),
-                                              sy.latency_summary(down)))
+        sy.report_phase(round_number, "before", before)
+        sy.report_phase(round_number, "down", down)
 
         self.assertTrue(before and down and after, "a phase without requests")
         self.assertEqual([o for o in before if o.status not in (200, 201)][:5], [])
