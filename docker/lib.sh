@@ -1,23 +1,11 @@
 # shellcheck shell=bash
-# Sourced by docker/*.sh and tests/docker/*.sh: logging, running as root, and the Debian mirror
-# that this machine's apt uses (images are built from the same mirror, never from a registry).
-# Callers set `log_prefix` before sourcing.
+# Sourced by docker/*.sh and tests/docker/*.sh: logging and running as root (scripts/lib.sh), and
+# the Debian mirror that this machine's apt uses (images are built from the same mirror, never
+# from a registry). Callers set `log_prefix` before sourcing.
 
-log() { printf '%s: %s\n' "${log_prefix:-docker}" "$*" >&2; }
-die() {
-  printf '%s: error: %s\n' "${log_prefix:-docker}" "$*" >&2
-  exit 1
-}
-
-as_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null; then
-    sudo "$@"
-  else
-    die "need root or sudo to run: $*"
-  fi
-}
+log_prefix="${log_prefix:-docker}"
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 # apt_mirror SUITE: the URI of the first enabled `deb` source for SUITE in this machine's apt
 # configuration (one-line .list files and deb822 .sources files); nothing when there is none.

@@ -30,18 +30,9 @@ apt_packages=(
   prometheus shellcheck python3-yaml
 )
 
-log() { printf 'deps: %s\n' "$*"; }
-die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null; then
-    sudo "$@"
-  else
-    die "need root or sudo to run: $*"
-  fi
-}
+log_prefix=deps
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$repo/scripts/lib.sh"
 
 # Go is needed for step 2; say so before spending minutes on apt.
 go_bin="$(command -v go || true)"
