@@ -5,8 +5,9 @@
 // ghz spends about 1.2 of this machine's 2 cores on its own, so two servers measured under it
 // look alike. This client keeps --concurrency calls outstanding on one completion queue per
 // --threads, over --connections channels, with a generic stub (no generated code, so it calls
-// any method), and reuses one serialized request. It prints one JSON object: requests, errors,
-// req/s, latency percentiles in microseconds, and its own CPU time per call.
+// any method), and reuses one serialized request. --timeout-ms and --request-ids=1 add a deadline
+// and an x-request-id to every call, as the gateway's calls carry. It prints one JSON object:
+// requests, errors, req/s, latency percentiles in microseconds, and its own CPU time per call.
 //
 //   grpc-load --target=127.0.0.1:50051 --method=/switchyard.user.v1.UserService/GetUser \
 //             --id=<uuid> --concurrency=64 --duration=15s
@@ -41,12 +42,15 @@ struct Options {
   int connections = 1;
   int threads = 1;
   double duration_s = 15;
+  int timeout_ms = 0;        // per-call deadline; 0: none
+  bool request_ids = false;  // an x-request-id on every call, as the gateway sends
 };
 
 [[noreturn]] void Usage(const char* problem) {
   std::fprintf(stderr,
                "grpc-load: %s\nusage: grpc-load --target=HOST:PORT --method=/pkg.Service/Method "
-               "[--id=ID] [--concurrency=64] [--connections=1] [--threads=1] [--duration=15s]\n",
+               "[--id=ID] [--concurrency=64] [--connections=1] [--threads=1] [--duration=15s] "
+               "[--timeout-ms=0] [--request-ids=0]\n",
                problem);
   std::exit(2);
 }
@@ -70,6 +74,10 @@ Options Parse(int argc, char** argv) {
       o.concurrency = std::atoi(value.c_str());
     } else if (name == "connections") {
       o.connections = std::atoi(value.c_str());
+    } else if (name == "timeout-ms") {
+      o.timeout_ms = std::atoi(value.c_str());
+    } else if (name == "request-ids") {
+      o.request_ids = value == "1" || value == "true";
     } else if (name == "threads") {
       o.threads = std::atoi(value.c_str());
     } else if (name == "duration") {
@@ -86,7 +94,8 @@ Options Parse(int argc, char** argv) {
     }
   }
   if (o.concurrency < 1 || o.connections < 1 || o.threads < 1 || o.duration_s <= 0 ||
-      o.duration_s > 600 || o.id.size() > 127 || o.method.empty() || o.method[0] != '/') {
+      o.timeout_ms < 0 || o.duration_s > 600 || o.id.size() > 127 || o.method.empty() ||
+      o.method[0] != '/') {
     Usage("bad value");
   }
   return o;
@@ -125,8 +134,15 @@ void RunWorker(Worker& w, const Options& o, int slots, const grpc::ByteBuffer& r
   for (auto& channel : w.channels) stubs.push_back(std::make_unique<grpc::GenericStub>(channel));
   std::vector<Slot> calls(static_cast<std::size_t>(slots));
   std::size_t next_stub = 0;
+  unsigned long sent = 0;
   auto start = [&](Slot& s) {
     s.context = std::make_unique<grpc::ClientContext>();
+    if (o.timeout_ms > 0) {
+      s.context->set_deadline(std::chrono::system_clock::now() +
+                              std::chrono::milliseconds(o.timeout_ms));
+    }
+    if (o.request_ids)
+      s.context->AddMetadata("x-request-id", "grpc-load-" + std::to_string(++sent));
     auto& stub = *stubs[next_stub++ % stubs.size()];
     s.reader = stub.PrepareUnaryCall(s.context.get(), o.method, request, &w.cq);
     s.started = Clock::now();
