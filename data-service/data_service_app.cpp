@@ -5,7 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "common/grpc_server.hpp"
-#include "common/status.hpp"
+#include "common/shard_handler.hpp"
 #include "common/uuid.hpp"
 
 namespace switchyard::data {
@@ -132,25 +132,14 @@ void DataServiceApp::ServeRpcs() {
   using DataService = v1::DataService::AsyncService;
   using JobService = v1::JobService::AsyncService;
   auto& runtime = host_.runtime();
-  // The adapters: translate the call, run the shard's impl, map the status once.
-  const auto bind_data = [this](auto method) {
-    return [this, method](rpc::RpcContext& rpc, const auto& request,
-                          auto& response) -> boost::asio::awaitable<grpc::Status> {
-      DataServiceImpl& impl = *shards_[rpc.shard]->data_impl;
-      const CallContext call{rpc.request_id, rpc.deadline};
-      const absl::Status status = co_await (impl.*method)(call, request, response);
-      co_return ToGrpcStatus(status);
-    };
+  const auto data_impl = [this](std::size_t shard) -> DataServiceImpl& {
+    return *shards_[shard]->data_impl;
   };
-  const auto bind_jobs = [this](auto method) {
-    return [this, method](rpc::RpcContext& rpc, const auto& request,
-                          auto& response) -> boost::asio::awaitable<grpc::Status> {
-      JobServiceImpl& impl = *shards_[rpc.shard]->job_impl;
-      const CallContext call{rpc.request_id, rpc.deadline};
-      const absl::Status status = co_await (impl.*method)(call, request, response);
-      co_return ToGrpcStatus(status);
-    };
+  const auto job_impl = [this](std::size_t shard) -> JobServiceImpl& {
+    return *shards_[shard]->job_impl;
   };
+  const auto bind_data = [&data_impl](auto method) { return rpc::ShardHandler(data_impl, method); };
+  const auto bind_jobs = [&job_impl](auto method) { return rpc::ShardHandler(job_impl, method); };
   rpc::UnaryRpc<DataService, v1::PutDataRequest, v1::PutDataResponse>::Serve(
       runtime, data_service_, &DataService::RequestPutData, "PutData",
       bind_data(&DataServiceImpl::PutData), logger_, &host_.rpc_metrics());

@@ -9,17 +9,13 @@
 #include "absl/status/status.h"
 #include <boost/asio/awaitable.hpp>
 
+#include "common/call_context.hpp"
 #include "data-service/data_store.hpp"
 #include "switchyard/data/v1/data_service.pb.h"
 
 namespace switchyard::data {
 
 namespace v1 = ::switchyard::data::v1;
-
-struct CallContext {
-  std::string_view request_id;
-  Deadline deadline = Deadline::max();
-};
 
 class DataServiceImpl {
  public:

@@ -12,9 +12,9 @@
 #include "absl/status/statusor.h"
 #include <boost/asio/awaitable.hpp>
 
-namespace switchyard::data {
+#include "common/call_context.hpp"
 
-using Deadline = std::chrono::steady_clock::time_point;
+namespace switchyard::data {
 
 struct DataRecord {
   std::string key;

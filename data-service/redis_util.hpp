@@ -12,11 +12,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+#include "common/call_context.hpp"
 #include "common/redis_reply.hpp"
 
 namespace switchyard::data::redis_util {
-
-using Deadline = std::chrono::steady_clock::time_point;
 
 // Scripts that write start with kLuaNow: they stamp writes with Redis's clock (TIME), so items,
 // jobs and GetTime share one clock whichever replica wrote them. `now` is a decimal string of

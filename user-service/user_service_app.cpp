@@ -9,7 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/grpc_server.hpp"
-#include "common/status.hpp"
+#include "common/shard_handler.hpp"
 #include "common/uuid.hpp"
 
 namespace switchyard::user {
@@ -97,16 +97,8 @@ boost::asio::awaitable<void> UserServiceApp::RefreshUserCount() {
 void UserServiceApp::ServeRpcs() {
   using Service = v1::UserService::AsyncService;
   auto& runtime = host_.runtime();
-  // The adapter: translate the call, run the shard's impl, map the status once.
-  const auto bind = [this](auto method) {
-    return [this, method](rpc::RpcContext& rpc, const auto& request,
-                          auto& response) -> boost::asio::awaitable<grpc::Status> {
-      UserServiceImpl& impl = *shards_[rpc.shard]->impl;
-      const CallContext call{rpc.request_id, rpc.deadline};
-      const absl::Status status = co_await (impl.*method)(call, request, response);
-      co_return ToGrpcStatus(status);
-    };
-  };
+  const auto impl = [this](std::size_t shard) -> UserServiceImpl& { return *shards_[shard]->impl; };
+  const auto bind = [&impl](auto method) { return rpc::ShardHandler(impl, method); };
   rpc::UnaryRpc<Service, v1::CreateUserRequest, v1::CreateUserResponse>::Serve(
       runtime, service_, &Service::RequestCreateUser, "CreateUser",
       bind(&UserServiceImpl::CreateUser), logger_, &host_.rpc_metrics());

@@ -10,17 +10,13 @@
 #include "absl/status/status.h"
 #include <boost/asio/awaitable.hpp>
 
+#include "common/call_context.hpp"
 #include "switchyard/user/v1/user_service.pb.h"
 #include "user-service/user_store.hpp"
 
 namespace switchyard::user {
 
 namespace v1 = ::switchyard::user::v1;
-
-struct CallContext {
-  std::string_view request_id;
-  Deadline deadline = Deadline::max();
-};
 
 class UserServiceImpl {
  public:

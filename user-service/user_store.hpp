@@ -13,6 +13,8 @@
 #include "absl/status/statusor.h"
 #include <boost/asio/awaitable.hpp>
 
+#include "common/call_context.hpp"
+
 namespace switchyard::user {
 
 struct UserRecord {
@@ -34,8 +36,6 @@ struct UserPatch {
   std::optional<std::string> email;
   std::int64_t updated_at_us = 0;
 };
-
-using Deadline = std::chrono::steady_clock::time_point;
 
 class UserStore {
  public:
