@@ -95,7 +95,8 @@ user_id="$(curl -s "$base/api/users?page_size=1" |
   echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
     "$(uname -sr), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)"
   echo "users stored: $(user_count); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency; ghz and grpc-load -c $CONNS, 1 connection, $DURATION"
+  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency;" \
+    "ghz and grpc-load -c $CONNS, 1 connection, $DURATION"
   echo
   echo "| workload | req/s | p50 ms | p99 ms | errors | client CPU | gateway CPU | user-service CPU | redis CPU | gateway peak RSS MB | user-service peak RSS MB |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
