@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The coroutine bridge against a raw CompletionQueue server doing the same GetUser work
 # (bench/grpc_bridge_bench.cpp), in alternating pairs (raw, bridge, raw, bridge, ...) under
-# bench/grpc_load.cpp (LOAD=ghz for ghz): 64 concurrent calls on one connection. ghz takes ~1.2 of
-# this machine's 2 cores itself and so hides much of the difference between the two servers. Reports per pair the req/s and the server's CPU time per
-# call, and the median ratios bridge/raw (req/s) and raw/bridge (CPU per call: 1.0 = the bridge
-# costs nothing). Results: bench/results/bridge-<time>/.
+# bench/grpc_load.cpp (LOAD=ghz for ghz): 64 concurrent calls on one connection. ghz takes ~1.2
+# of this machine's 2 cores itself and so hides much of the difference between the two servers.
+# Reports per pair the req/s and the server's CPU time per call, and the median ratios
+# bridge/raw (req/s) and raw/bridge (CPU per call: 1.0 = the bridge costs nothing). Results:
+# bench/results/bridge-<time>/.
 #
-# Settings (environment): ROUNDS=5 DURATION=15s CONNS=64 LOAD=grpc-load|ghz SWITCHYARD_SKIP_BUILD=1
+# Settings (environment): ROUNDS=5 DURATION=15s CONNS=64 LOAD=grpc-load|ghz
+# SWITCHYARD_SKIP_BUILD=1
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,7 +20,9 @@ CONNS="${CONNS:-64}"
 LOAD="${LOAD:-grpc-load}"
 case "$LOAD" in
   grpc-load) ;;
-  ghz) command -v ghz >/dev/null || { echo "bridge: ghz not found; run 'make deps'" >&2; exit 1; } ;;
+  ghz)
+    command -v ghz >/dev/null || { echo "bridge: ghz not found; run 'make deps'" >&2; exit 1; }
+    ;;
   *) echo "bridge: LOAD is grpc-load or ghz, not $LOAD" >&2; exit 1 ;;
 esac
 if [[ "${SWITCHYARD_SKIP_BUILD:-}" != 1 ]]; then
