@@ -10,7 +10,8 @@
 // purpose, so only the bridge differs; the real user-service is measured with Redis by
 // bench/run.sh. No access log, no metrics in either. The raw server has no health or
 // reflection service; the bridge one has ServiceHost's (idle). bench/bridge.sh runs both in
-// alternating pairs under ghz (given the proto file) and reports the ratios.
+// alternating pairs under bench/grpc_load.cpp (or ghz, given the proto file) and reports the
+// ratios.
 
 #include <csignal>
 #include <cstdio>

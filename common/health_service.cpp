@@ -34,15 +34,6 @@ HealthService::ServingStatus HealthService::StatusLocked(const std::string& serv
   return it->second ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
 }
 
-void HealthService::SetServing(const std::string& service, bool serving) {
-  std::lock_guard lock(mutex_);
-  if (shut_down_) return;
-  const auto it = serving_.find(service);
-  if (it == serving_.end() || it->second == serving) return;
-  it->second = serving;
-  NotifyWatchers();
-}
-
 void HealthService::SetAllServing(bool serving) {
   std::lock_guard lock(mutex_);
   if (shut_down_) return;

@@ -38,9 +38,7 @@ class HealthService {
   // After the server has started.
   void Serve(rpc::Runtime& runtime, Logger& logger, RpcMetrics* metrics);
 
-  // Thread-safe. `service` "" sets the server's overall status; an unknown name is ignored.
-  void SetServing(const std::string& service, bool serving);
-  // Thread-safe; every known status at once.
+  // Thread-safe; every known status ("" and each service) at once.
   void SetAllServing(bool serving);
   // NOT_SERVING everywhere, later changes ignored, open watches end. Idempotent.
   void Shutdown();
