@@ -17,7 +17,7 @@ JOBS ?= 2
 WERROR := $(if $(filter true,$(CI)),ON,OFF)
 CXX_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp')
 
-.PHONY: help deps build test unit integration release asan lint format up clean
+.PHONY: help deps build test unit integration release asan tsan lint format up clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -48,6 +48,11 @@ asan: ## build with AddressSanitizer and UBSan into build/asan and run all tests
 	cmake --preset asan -DSWITCHYARD_WERROR=$(WERROR)
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan
+
+tsan: ## build with ThreadSanitizer into build/tsan and run the unit and integration tests
+	cmake --preset tsan -DSWITCHYARD_WERROR=$(WERROR)
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan
 
 lint: ## buf lint and breaking checks, and clang-format in check mode
 	bash scripts/buf-check.sh

@@ -12,6 +12,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib.sh
+source "$repo/bench/lib.sh"
 cd "$repo"
 export PATH="$repo/.tools/bin:$PATH"
 ROUNDS="${ROUNDS:-5}"
@@ -40,9 +42,10 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# run_one MODE ROUND: one server, one load run; appends "MODE ROUND rps cpu_us_per_call" to rows.
+# run_one MODE ROUND: one server, one load run; appends
+# "MODE ROUND rps cpu_us_per_call switches_per_call" to rows.
 run_one() {
-  local mode=$1 round=$2 port pid t0 t1
+  local mode=$1 round=$2 port pid t0 t1 s0 s1
   port="$(free_port)"
   "$bin" --mode="$mode" --port="$port" >"$results/$mode-$round.log" 2>&1 &
   pid=$!
@@ -52,6 +55,7 @@ run_one() {
     sleep 0.05
   done
   t0="$(awk '{ print $14 + $15 }' "/proc/$pid/stat")"
+  s0="$(context_switches "$pid")"
   if [[ "$LOAD" == ghz ]]; then
     ghz --insecure --proto proto/switchyard/user/v1/user_service.proto -i "proto,$googleapis" \
       --call switchyard.user.v1.UserService/GetUser -d "{\"id\":\"$user_id\"}" \
@@ -62,10 +66,11 @@ run_one() {
       --id="$user_id" --concurrency="$CONNS" --duration="$DURATION" >"$results/$mode-$round.json"
   fi
   t1="$(awk '{ print $14 + $15 }' "/proc/$pid/stat")"
+  s1="$(context_switches "$pid")"
   kill -TERM "$pid"
   wait "$pid" || true
   python3 - "$results/$mode-$round.json" "$((t1 - t0))" "$(getconf CLK_TCK)" "$mode" "$round" \
-    >>"$results/rows.txt" <<'PY'
+    "$((s1 - s0))" >>"$results/rows.txt" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
 if "statusCodeDistribution" in report:  # ghz
@@ -73,7 +78,8 @@ if "statusCodeDistribution" in report:  # ghz
 else:  # grpc-load
     ok = report["requests"]
 cpu_us = int(sys.argv[2]) / float(sys.argv[3]) / max(ok, 1) * 1e6
-print(sys.argv[4], sys.argv[5], round(report["rps"]), f"{cpu_us:.1f}")
+switches = int(sys.argv[6]) / max(ok, 1)
+print(sys.argv[4], sys.argv[5], round(report["rps"]), f"{cpu_us:.1f}", f"{switches:.3f}")
 PY
 }
 
@@ -86,14 +92,16 @@ done
 python3 - "$results/rows.txt" <<'PY' | tee "$results/summary.md"
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
-raw = {r[1]: (float(r[2]), float(r[3])) for r in rows if r[0] == "raw"}
-bridge = {r[1]: (float(r[2]), float(r[3])) for r in rows if r[0] == "bridge"}
+raw = {r[1]: tuple(map(float, r[2:5])) for r in rows if r[0] == "raw"}
+bridge = {r[1]: tuple(map(float, r[2:5])) for r in rows if r[0] == "bridge"}
 pairs = [(raw[k], bridge[k]) for k in raw if k in bridge]
-print("| pair | raw req/s | bridge req/s | raw CPU us/call | bridge CPU us/call |")
-print("|---|---|---|---|---|")
+print("| pair | raw req/s | bridge req/s | raw CPU us/call | bridge CPU us/call "
+      "| raw switches/call | bridge switches/call |")
+print("|---|---|---|---|---|---|---|")
 for i, (r, b) in enumerate(pairs, 1):
-    print(f"| {i} | {r[0]:.0f} | {b[0]:.0f} | {r[1]} | {b[1]} |")
+    print(f"| {i} | {r[0]:.0f} | {b[0]:.0f} | {r[1]} | {b[1]} | {r[2]:.3f} | {b[2]:.3f} |")
 print()
 print(f"median req/s ratio bridge/raw: {statistics.median(b[0] / r[0] for r, b in pairs):.2f}")
 print(f"median CPU-per-call ratio raw/bridge: {statistics.median(r[1] / b[1] for r, b in pairs):.2f}")
+print(f"median context switches per call, bridge: {statistics.median(b[2] for r, b in pairs):.3f}")
 PY

@@ -71,6 +71,8 @@ declare -A pid_of=(
 processes=(gateway user-service redis)
 hz="$(getconf CLK_TCK)"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# shellcheck source=lib.sh
+source "$repo/bench/lib.sh"
 peak_rss_mb() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 redis() {
@@ -98,8 +100,8 @@ user_id="$(curl -s "$base/api/users?page_size=1" |
   echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency;" \
     "ghz and grpc-load -c $CONNS, 1 connection, $DURATION"
   echo
-  echo "| workload | req/s | p50 ms | p99 ms | errors | client CPU | gateway CPU | user-service CPU | redis CPU | gateway peak RSS MB | user-service peak RSS MB |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| workload | req/s | p50 ms | p99 ms | errors | client CPU | gateway CPU | user-service CPU | redis CPU | gateway peak RSS MB | user-service peak RSS MB | gateway switches/req | user-service switches/req |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$results/summary.md"
 
 # One row of numbers per workload, read back by the summary and results.json.
@@ -126,16 +128,20 @@ for workload in $BENCH; do
   esac
   declare -A before=()
   for p in "${processes[@]}"; do before[$p]="$(cpu_ticks "${pid_of[$p]}")"; done
+  switches_before=("$(context_switches "${pid_of[gateway]}")"
+    "$(context_switches "${pid_of[user-service]}")")
   start_ns="$(date +%s%N)"
   TIMEFORMAT='%U %S'
   { time "${cmd[@]}" >"$results/$workload.txt"; } 2>"$results/$workload.time"
   elapsed_s="$(python3 -c "print(($(date +%s%N) - $start_ns) / 1e9)")"
   cpu=()
   for p in "${processes[@]}"; do cpu+=("$(($(cpu_ticks "${pid_of[$p]}") - before[$p]))"); done
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$elapsed_s" \
+  switches=("$(($(context_switches "${pid_of[gateway]}") - switches_before[0]))"
+    "$(($(context_switches "${pid_of[user-service]}") - switches_before[1]))")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$elapsed_s" \
     "$(tail -n1 "$results/$workload.time")" "${cpu[0]}" "${cpu[1]}" "${cpu[2]}" \
     "$(peak_rss_mb "${pid_of[gateway]}")" "$(peak_rss_mb "${pid_of[user-service]}")" "$hz" \
-    "$results/$workload.txt" >>"$rows"
+    "$results/$workload.txt" "${switches[0]}" "${switches[1]}" >>"$rows"
 done
 
 python3 bench/summarize.py "$rows" "$results"

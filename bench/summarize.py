@@ -5,7 +5,8 @@ usage: summarize.py ROWS_TSV RESULTS_DIR
 
 Each ROWS_TSV line: workload, wall seconds, client user+sys seconds ("U S"), CPU ticks of the
 gateway, user-service and redis, peak RSS MB of the gateway and user-service, ticks per second,
-and the tool's output file (wrk text; ghz JSON for grpc, grpc-load JSON for grpc-light).
+the tool's output file (wrk text; ghz JSON for grpc, grpc-load JSON for grpc-light), and the
+context switches of the gateway and the user-service over the run.
 """
 
 import json
@@ -66,7 +67,8 @@ def main():
     rows_path, results = Path(sys.argv[1]), Path(sys.argv[2])
     records = []
     for line in rows_path.read_text().splitlines():
-        (workload, wall, client, gw, us, rd, gw_rss, us_rss, hz, output) = line.split("\t")
+        (workload, wall, client, gw, us, rd, gw_rss, us_rss, hz, output, gw_sw,
+         us_sw) = line.split("\t")
         wall, hz = float(wall), float(hz)
         text = Path(output).read_text()
         rps, p50, p99, errors = PARSERS.get(workload, parse_wrk)(text)
@@ -80,6 +82,8 @@ def main():
             "cpu_pct": {"client": round(100.0 * client_s / wall), "gateway": pct(gw),
                         "user-service": pct(us), "redis": pct(rd)},
             "peak_rss_mb": {"gateway": float(gw_rss), "user-service": float(us_rss)},
+            "switches_per_request": {"gateway": int(gw_sw) / max(rps * wall, 1),
+                                     "user-service": int(us_sw) / max(rps * wall, 1)},
         })
     with open(results / "summary.md", "a") as out:
         for r in records:
@@ -88,7 +92,9 @@ def main():
                 f"| {r['workload']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
                 f"| {r['errors']} | {c['client']}% | {c['gateway']}% | {c['user-service']}% "
                 f"| {c['redis']}% | {r['peak_rss_mb']['gateway']} "
-                f"| {r['peak_rss_mb']['user-service']} |\n")
+                f"| {r['peak_rss_mb']['user-service']} "
+                f"| {r['switches_per_request']['gateway']:.3f} "
+                f"| {r['switches_per_request']['user-service']:.3f} |\n")
     header = (results / "summary.md").read_text().split("\n\n")[0]
     (results / "results.json").write_text(
         json.dumps({"header": header, "results": records}, indent=2) + "\n")

@@ -21,19 +21,25 @@ void PrepareClientContext(grpc::ClientContext& context,
                           std::chrono::steady_clock::time_point deadline,
                           std::chrono::milliseconds limit, std::string_view request_id);
 
-// Makes one unary call and completes with its status; `response` holds the answer when it is OK.
-// `prepare(cq)` returns the stub's reader, e.g.
+// Makes one unary call on `shard`'s completion queue, from that shard's loop, and completes with
+// its status; `response` holds the answer when it is OK. `prepare(cq)` returns the stub's reader,
+// e.g.
 //   [&](grpc::CompletionQueue* cq) { return stub->PrepareAsyncGetUser(&context, request, cq); }
-// Cancelling the awaiting coroutine cancels the call (it then completes with CANCELLED).
+// Cancelling the awaiting coroutine cancels the call (it then completes with CANCELLED). Once the
+// runtime is stopping, the call is not made: UNAVAILABLE.
 template <class Prepare, class Response>
-boost::asio::awaitable<grpc::Status> CallUnary(grpc::CompletionQueue& cq,
-                                               grpc::ClientContext& context, Prepare prepare,
-                                               Response& response) {
-  auto reader = prepare(&cq);
+boost::asio::awaitable<grpc::Status> CallUnary(Shard& shard, grpc::ClientContext& context,
+                                               Prepare prepare, Response& response) {
+  if (shard.queue_closing.load()) {
+    co_return grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down");
+  }
+  auto reader = prepare(shard.cq.get());
   reader->StartCall();
   grpc::Status status;
-  co_await AsyncCqOperation([&](void* tag) { reader->Finish(&response, &status, tag); },
-                            [&context] { context.TryCancel(); }, boost::asio::use_awaitable);
+  const bool finished = co_await AsyncCqOperation(
+      shard, [&](void* tag) { reader->Finish(&response, &status, tag); },
+      [&context] { context.TryCancel(); }, boost::asio::use_awaitable);
+  if (!finished) co_return grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down");
   co_return status;
 }
 

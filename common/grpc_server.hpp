@@ -94,19 +94,20 @@ class ServerCall {
  private:
   Derived& self() { return static_cast<Derived&>(*this); }
 
-  // Completion queue thread. A call that never started (server shutting down) gets no done
-  // tag, so it is freed here; a started one waits for both its done and finish tags.
+  // Every tag completes on the shard's loop thread, where the coroutine runs too. A call that
+  // never started (server shutting down) gets no done tag, so it is freed here; a started one
+  // waits for both its done and finish tags.
   void OnRequest(bool ok) {
     if (!ok) {
       delete &self();
       return;
     }
+    shard_.OperationStarted();  // the done tag: it completes for every call that started
     self().Rearm();
     start_ = std::chrono::steady_clock::now();
-    boost::asio::post(shard_.io, [this] { Run(); });
+    Run();
   }
 
-  // io thread.
   void Run() {
     running_ = true;
     boost::asio::co_spawn(
@@ -143,9 +144,8 @@ class ServerCall {
   void End(grpc::Status status) {
     const auto elapsed = std::chrono::steady_clock::now() - start_;
     const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
-    const int code = cancelled_.load(std::memory_order_relaxed)
-                         ? static_cast<int>(grpc::StatusCode::CANCELLED)
-                         : static_cast<int>(status.error_code());
+    const int code = cancelled_ ? static_cast<int>(grpc::StatusCode::CANCELLED)
+                                : static_cast<int>(status.error_code());
     self().Measure(code, ms / 1000.0);
     if (logger_.Enabled(LogLevel::kInfo)) {
       logger_.Info(
@@ -153,18 +153,18 @@ class ServerCall {
           {{"method", method_}, {"code", code}, {"duration_ms", ms}, {"request_id", request_id_}});
     }
     // Nothing of this object may be touched after this call: the finish tag may free it.
-    self().Send(std::move(status), &finish_tag_);
+    if (shard_.OperationStarted()) {
+      self().Send(std::move(status), &finish_tag_);
+    } else {
+      Release();  // not reached: a running call keeps its done tag pending, so the queue is open
+    }
   }
 
-  // Completion queue thread: the call is over, normally or by cancellation.
+  // The call is over, normally or by cancellation.
   void OnDone(bool /*ok*/) {
     if (context_.IsCancelled()) {
-      cancelled_.store(true, std::memory_order_relaxed);
-      boost::asio::post(shard_.io, [this] {
-        if (running_) cancel_.emit(boost::asio::cancellation_type::terminal);
-        Release();
-      });
-      return;
+      cancelled_ = true;
+      if (running_) cancel_.emit(boost::asio::cancellation_type::terminal);
     }
     Release();
   }
@@ -172,7 +172,7 @@ class ServerCall {
   void OnFinish(bool /*ok*/) { Release(); }
 
   void Release() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete &self();
+    if (--refs_ == 0) delete &self();
   }
 
   const std::string& method_;
@@ -181,9 +181,9 @@ class ServerCall {
   boost::asio::cancellation_signal cancel_;
   std::string request_id_;
   std::chrono::steady_clock::time_point start_;
-  std::atomic<int> refs_{2};  // the done tag and the finish tag
-  std::atomic<bool> cancelled_{false};
-  bool running_ = false;  // io thread only
+  int refs_ = 2;  // the done tag and the finish tag
+  bool cancelled_ = false;
+  bool running_ = false;
 };
 
 }  // namespace detail
@@ -207,7 +207,11 @@ class UnaryRpc {
     auto method = std::make_shared<const Method>(
         Method{&service, request_method, std::move(name), std::move(handler), &logger, series});
     for (std::size_t i = 0; i < runtime.size(); ++i) {
-      for (int k = 0; k < kRequestedCallsPerMethod; ++k) Call::Arm(method, runtime.shard(i));
+      Shard& shard = runtime.shard(i);
+      // Armed on the shard's loop, like every later call of the method.
+      boost::asio::post(shard.io, [method, &shard] {
+        for (int k = 0; k < kRequestedCallsPerMethod; ++k) Call::Arm(method, shard);
+      });
     }
   }
 
@@ -217,6 +221,7 @@ class UnaryRpc {
   class Call final : public detail::ServerCall<Call> {
    public:
     static void Arm(const std::shared_ptr<const Method>& method, Shard& shard) {
+      if (!shard.OperationStarted()) return;  // stopping: no new calls
       auto* call = new Call(method, shard);
       call->context_.AsyncNotifyWhenDone(&call->done_tag_);
       ((*method->service).*(method->request_method))(&call->context_, &call->request_,

@@ -5,7 +5,7 @@
 //   ServerStreamingRpc: the handler gets the request and a stream to Write to.
 //   BidiStreamingRpc:   the handler Reads and Writes on one stream.
 //
-// Each call runs as a coroutine on its shard's io_context; each Read or Write is one completion
+// Each call runs as a coroutine on its shard's loop; each Read or Write is one completion
 // queue operation awaited there. The handler's returned status ends the call. When the client
 // cancels or its deadline passes, the coroutine is cancelled (terminal Asio cancellation), so a
 // pending Read or Write ends at once with false. Meant for the low-rate streams a service carries
@@ -17,6 +17,7 @@
 #include <type_traits>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/async_stream.h>
@@ -52,21 +53,23 @@ class StreamingRpc {
    public:
     // Sends one message; false once the call is over (client gone, deadline, cancelled).
     boost::asio::awaitable<bool> Write(const Response& response) {
-      co_return co_await AsyncCqOperation([&](void* tag) { writer_.Write(response, tag); },
-                                          [this] { context_.TryCancel(); },
-                                          boost::asio::use_awaitable);
+      co_return co_await AsyncCqOperation(
+          shard_, [&](void* tag) { writer_.Write(response, tag); },
+          [this] { context_.TryCancel(); }, boost::asio::use_awaitable);
     }
 
     // Receives the next message; false when the client has closed its side or the call is over.
     boost::asio::awaitable<bool> Read(Request& request) requires(Kind == StreamKind::kBidi) {
-      co_return co_await AsyncCqOperation([&](void* tag) { writer_.Read(&request, tag); },
-                                          [this] { context_.TryCancel(); },
-                                          boost::asio::use_awaitable);
+      co_return co_await AsyncCqOperation(
+          shard_, [&](void* tag) { writer_.Read(&request, tag); }, [this] { context_.TryCancel(); },
+          boost::asio::use_awaitable);
     }
 
    private:
     friend class StreamingRpc;
-    Stream(grpc::ServerContext& context, Writer& writer) : context_(context), writer_(writer) {}
+    Stream(Shard& shard, grpc::ServerContext& context, Writer& writer)
+        : shard_(shard), context_(context), writer_(writer) {}
+    Shard& shard_;
     grpc::ServerContext& context_;
     Writer& writer_;
   };
@@ -82,7 +85,10 @@ class StreamingRpc {
                     std::string name, Handler handler, Logger& logger) {
     auto method = std::make_shared<const Method>(
         Method{&service, request_method, std::move(name), std::move(handler), &logger, nullptr});
-    for (std::size_t i = 0; i < runtime.size(); ++i) Call::Arm(method, runtime.shard(i));
+    for (std::size_t i = 0; i < runtime.size(); ++i) {
+      Shard& shard = runtime.shard(i);
+      boost::asio::post(shard.io, [method, &shard] { Call::Arm(method, shard); });
+    }
   }
 
  private:
@@ -91,6 +97,7 @@ class StreamingRpc {
   class Call final : public ServerCall<Call> {
    public:
     static void Arm(const std::shared_ptr<const Method>& method, Shard& shard) {
+      if (!shard.OperationStarted()) return;  // stopping: no new calls
       auto* call = new Call(method, shard);
       call->context_.AsyncNotifyWhenDone(&call->done_tag_);
       Service& service = *method->service;
@@ -112,7 +119,7 @@ class StreamingRpc {
     void Rearm() { Arm(method_, this->shard_); }
 
     boost::asio::awaitable<grpc::Status> Body(RpcContext& rpc) {
-      Stream stream(this->context_, writer_);
+      Stream stream(this->shard_, this->context_, writer_);
       if constexpr (Kind == StreamKind::kServer) {
         co_return co_await method_->handler(rpc, request_, stream);
       } else {

@@ -61,7 +61,7 @@ boost::asio::awaitable<JobResult> RunUsersReport(std::shared_ptr<user::v1::UserS
     request.set_page_token(page_token);
     user::v1::ListUsersResponse response;
     const grpc::Status status = co_await rpc::CallUnary(
-        *context.shard.cq, call,
+        context.shard, call,
         [&](grpc::CompletionQueue* cq) { return users->PrepareAsyncListUsers(&call, request, cq); },
         response);
     if (!status.ok()) {

@@ -291,7 +291,7 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
   grpc::ByteBuffer response_bytes;
   const auto call_started = std::chrono::steady_clock::now();
   const grpc::Status status = co_await rpc::CallUnary(
-      *shard.cq, context,
+      shard, context,
       [&](grpc::CompletionQueue* cq) {
         return upstream.stub().PrepareUnaryCall(&context, route.grpc_path, request_bytes, cq);
       },

@@ -39,7 +39,7 @@ boost::asio::awaitable<std::string> Upstream::CheckHealth(rpc::Shard& shard, std
   request.set_service(std::move(service));
   grpc::health::v1::HealthCheckResponse response;
   const grpc::Status status = co_await rpc::CallUnary(
-      *shard.cq, context,
+      shard, context,
       [&](grpc::CompletionQueue* cq) { return health_->PrepareAsyncCheck(&context, request, cq); },
       response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) co_return "SERVICE_UNKNOWN";

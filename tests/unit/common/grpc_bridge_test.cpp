@@ -1,9 +1,11 @@
 // The CompletionQueue <-> coroutine bridge, over an in-process channel (no network): answers,
 // errors, exceptions, and deadline or cancellation reaching the handler coroutine.
 
+#include <array>
 #include <atomic>
 #include <future>
 #include <memory>
+#include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include <boost/asio/as_tuple.hpp>
@@ -28,15 +30,34 @@ using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 using namespace std::chrono_literals;
 
-// What the handler saw, written on its io thread and read by the test after a bounded wait.
+// What the handler saw, written on its shard's loop thread and read by the test after a bounded
+// wait.
 struct HandlerLog {
   std::promise<std::string> outcome;  // "cancelled" or "finished"
   std::atomic<int> calls{0};
+  // "thread" mode: whether the handler ran on its shard's loop thread before and after awaiting
+  // a timer, and on the same thread both times.
+  std::promise<std::array<bool, 3>> placement;
 };
+
+// Waits (bounded) until every shard of `runtime` sleeps, with its poller watching the queue.
+bool AllShardsAsleep(Runtime& runtime) {
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  for (;;) {
+    bool asleep = true;
+    for (std::size_t i = 0; i < runtime.size(); ++i) {
+      asleep = asleep && runtime.shard(i).poller_state.load() == Shard::kPolling;
+    }
+    if (asleep) return true;
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::yield();
+  }
+}
 
 // A Health.Check whose behaviour is chosen by the request's service name:
 //   "echo"  answers SERVING at once      "fail"  answers NOT_FOUND
 //   "throw" throws                       "slow"  waits 30 s on a timer (to be cancelled)
+//   "thread" records where it runs (HandlerLog::placement) around a 1 ms timer
 class BridgeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -68,6 +89,14 @@ class BridgeTest : public ::testing::Test {
     const std::string& mode = request.service();
     if (mode == "fail") co_return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such thing");
     if (mode == "throw") throw std::runtime_error("handler bug");
+    if (mode == "thread") {
+      Shard& shard = runtime_.shard(rpc.shard);
+      const bool before = shard.RunningHere();
+      const auto thread = std::this_thread::get_id();
+      boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 1ms);
+      co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      log_.placement.set_value({before, shard.RunningHere(), thread == std::this_thread::get_id()});
+    }
     if (mode == "slow") {
       boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 30s);
       auto [error] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
@@ -93,7 +122,7 @@ class BridgeTest : public ::testing::Test {
       request.set_service(mode);
       HealthCheckResponse response;
       grpc::Status status = co_await CallUnary(
-          *shard.cq, context,
+          shard, context,
           [&](grpc::CompletionQueue* cq) {
             return stub_->PrepareAsyncCheck(&context, request, cq);
           },
@@ -134,6 +163,51 @@ TEST_F(BridgeTest, HandlerAnswerReachesClient) {
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
   EXPECT_EQ(last_request_id_, "req-123");
+}
+
+TEST_F(BridgeTest, HandlerAndClientCoroutinesResumeOnTheirShardsLoopThread) {
+  auto placement = log_.placement.get_future();
+  std::promise<std::array<bool, 3>> client_placement;
+  Shard& shard = client_runtime_.shard(0);
+  boost::asio::co_spawn(
+      shard.io,
+      [&]() -> boost::asio::awaitable<void> {
+        const bool before = shard.RunningHere();
+        const auto thread = std::this_thread::get_id();
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + 5s);
+        HealthCheckRequest request;
+        request.set_service("thread");
+        HealthCheckResponse response;
+        co_await CallUnary(
+            shard, context,
+            [&](grpc::CompletionQueue* cq) {
+              return stub_->PrepareAsyncCheck(&context, request, cq);
+            },
+            response);
+        client_placement.set_value(
+            {before, shard.RunningHere(), thread == std::this_thread::get_id()});
+      },
+      boost::asio::detached);
+  auto client = client_placement.get_future();
+  ASSERT_EQ(client.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(client.get(), (std::array<bool, 3>{true, true, true}));
+  ASSERT_EQ(placement.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(placement.get(), (std::array<bool, 3>{true, true, true}));
+}
+
+TEST_F(BridgeTest, SleepingShardsWakeForCallsAndTimers) {
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(AllShardsAsleep(runtime_)) << "round " << round;
+    ASSERT_TRUE(AllShardsAsleep(client_runtime_)) << "round " << round;
+    HealthCheckResponse response;
+    EXPECT_TRUE(CallFromCoroutine("echo", 5s, nullptr, &response).ok()) << "round " << round;
+    ASSERT_TRUE(AllShardsAsleep(runtime_)) << "round " << round;
+    std::promise<void> fired;
+    boost::asio::steady_timer timer(runtime_.shard(1).io, 1ms);
+    timer.async_wait([&](const boost::system::error_code&) { fired.set_value(); });
+    EXPECT_EQ(fired.get_future().wait_for(5s), std::future_status::ready) << "round " << round;
+  }
 }
 
 TEST_F(BridgeTest, HandlerErrorStatusReachesClient) {
@@ -196,7 +270,7 @@ TEST_F(BridgeTest, ManyConcurrentCallsAllAnswered) {
           request.set_service("echo");
           HealthCheckResponse response;
           grpc::Status status = co_await CallUnary(
-              *shard.cq, context,
+              shard, context,
               [&](grpc::CompletionQueue* cq) {
                 return stub_->PrepareAsyncCheck(&context, request, cq);
               },
