@@ -3,6 +3,8 @@
 #include "absl/synchronization/mutex.h"
 #include <grpc/support/time.h>
 
+#include "common/redis_asio_adapter.hpp"
+
 namespace switchyard::rpc {
 
 namespace {
@@ -84,6 +86,7 @@ void Runtime::Start() {
 
 void Runtime::RunLoop(Shard& shard) {
   current_shard = &shard;
+  redis::BlockSigpipeOnThisThread();
   while (!shard.queue_shut_down) {
     std::size_t done = shard.io.poll();
     done += TakeReadyEvents(shard);

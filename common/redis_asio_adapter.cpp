@@ -46,9 +46,37 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
     if (!read_waiting_) WaitRead();
   }
 
+  // hiredis asks to write when a command is queued. Once connected, the socket is nearly always
+  // writable, so the write is tried at the end of the current turn of the loop (every command
+  // queued meanwhile goes out in the same write call) instead of after a round through epoll;
+  // only when the socket's buffer is full is writability awaited.
   void AddWrite() {
     want_write_ = true;
-    if (!write_waiting_) WaitWrite();
+    // Inside a write hiredis asks again when the socket took only part: the caller then awaits
+    // writability.
+    if (writing_ || write_waiting_ || write_posted_) return;
+    if ((context_->c.flags & REDIS_CONNECTED) == 0) {
+      WaitWrite();  // still connecting: hiredis learns of the connect by the socket's writability
+      return;
+    }
+    write_posted_ = true;
+    asio::post(descriptor_.get_executor(), [self = shared_from_this()] { self->WriteNow(); });
+  }
+
+  void WriteNow() {
+    write_posted_ = false;
+    if (context_ == nullptr || !want_write_ || write_waiting_) return;
+    Write();
+  }
+
+  void Write() {
+    writing_ = true;
+    {
+      const ScopedSigpipeSuppressor no_sigpipe;
+      redisAsyncHandleWrite(context_);
+    }
+    writing_ = false;
+    if (context_ != nullptr && want_write_ && !write_waiting_) WaitWrite();
   }
 
   void WaitRead() {
@@ -77,11 +105,7 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
   void OnWritable(const boost::system::error_code& ec) {
     write_waiting_ = false;
     if (context_ == nullptr || ec == asio::error::operation_aborted || !want_write_) return;
-    {
-      const ScopedSigpipeSuppressor no_sigpipe;
-      redisAsyncHandleWrite(context_);
-    }
-    if (context_ != nullptr && want_write_ && !write_waiting_) WaitWrite();
+    Write();
   }
 
   // hiredis is about to free the context and close the socket.
@@ -104,7 +128,11 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
   bool want_write_ = false;
   bool read_waiting_ = false;
   bool write_waiting_ = false;
+  bool write_posted_ = false;
+  bool writing_ = false;
 };
+
+thread_local bool sigpipe_blocked_for_good = false;
 
 bool SigpipePending() {
   sigset_t pending;
@@ -114,7 +142,16 @@ bool SigpipePending() {
 
 }  // namespace
 
+void BlockSigpipeOnThisThread() {
+  sigset_t sigpipe;
+  sigemptyset(&sigpipe);
+  sigaddset(&sigpipe, SIGPIPE);
+  if (pthread_sigmask(SIG_BLOCK, &sigpipe, nullptr) == 0) sigpipe_blocked_for_good = true;
+}
+
 ScopedSigpipeSuppressor::ScopedSigpipeSuppressor() {
+  active_ = !sigpipe_blocked_for_good;
+  if (!active_) return;
   sigemptyset(&sigpipe_);
   sigaddset(&sigpipe_, SIGPIPE);
   was_pending_ = SigpipePending();
@@ -122,6 +159,7 @@ ScopedSigpipeSuppressor::ScopedSigpipeSuppressor() {
 }
 
 ScopedSigpipeSuppressor::~ScopedSigpipeSuppressor() {
+  if (!active_) return;
   const int saved_errno = errno;
   if (!was_pending_ && SigpipePending()) {
     const timespec no_wait{};

@@ -26,7 +26,8 @@ absl::Status AttachAsioAdapter(redisAsyncContext* context, boost::asio::any_io_e
 // hiredis 0.14 writes with write(2), so a write to a connection the server has reset would raise
 // SIGPIPE and kill the process. While one of these lives, SIGPIPE is blocked on this thread; one
 // raised meanwhile is consumed before the mask is restored (the write itself fails with EPIPE,
-// which hiredis treats as a disconnect). No process-wide signal disposition is changed.
+// which hiredis treats as a disconnect). No process-wide signal disposition is changed. On a
+// thread that called BlockSigpipeOnThisThread it does nothing (and costs no system call).
 class ScopedSigpipeSuppressor {
  public:
   ScopedSigpipeSuppressor();
@@ -39,6 +40,12 @@ class ScopedSigpipeSuppressor {
   sigset_t sigpipe_;
   sigset_t old_mask_;
   bool was_pending_ = false;
+  bool active_ = true;
 };
+
+// Blocks SIGPIPE on the calling thread for good: a SIGPIPE its writes raise stays pending there,
+// harmless, and the write fails with EPIPE. For threads that only run event loops (the runtime's
+// shard loops), so each Redis write needs no mask changes.
+void BlockSigpipeOnThisThread();
 
 }  // namespace switchyard::redis
