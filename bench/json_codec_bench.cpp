@@ -21,7 +21,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include "gateway/json_codec.hpp"
+#include "gateway/json/json_codec.hpp"
 #include "switchyard/user/v1/user_service.pb.h"
 
 namespace {

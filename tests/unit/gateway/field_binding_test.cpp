@@ -1,4 +1,4 @@
-#include "gateway/field_binding.hpp"
+#include "gateway/routing/field_binding.hpp"
 
 #include <cmath>
 #include <limits>

@@ -1,4 +1,4 @@
-#include "gateway/json_codec.hpp"
+#include "gateway/json/json_codec.hpp"
 
 #include <cmath>
 #include <cstdint>

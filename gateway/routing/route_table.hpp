@@ -14,7 +14,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
-#include "gateway/router.hpp"
+#include "gateway/routing/router.hpp"
 
 namespace switchyard::gateway {
 

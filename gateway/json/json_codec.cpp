@@ -2,7 +2,7 @@
 // through reflection as it goes (no DOM). Strings without escapes are never copied before they
 // reach their field.
 
-#include "gateway/json_codec.hpp"
+#include "gateway/json/json_codec.hpp"
 
 #include <array>
 #include <charconv>

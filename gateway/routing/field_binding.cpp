@@ -1,4 +1,4 @@
-#include "gateway/field_binding.hpp"
+#include "gateway/routing/field_binding.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -10,7 +10,7 @@
 #include <variant>
 
 #include "common/validation.hpp"
-#include "gateway/path_template.hpp"
+#include "gateway/routing/path_template.hpp"
 
 namespace switchyard::gateway {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/rest_handler.hpp"
+#include "gateway/routing/rest_handler.hpp"
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
@@ -7,10 +7,10 @@
 #include <grpcpp/support/proto_buffer_writer.h>
 
 #include "common/grpc_client.hpp"
-#include "gateway/console_assets.hpp"
-#include "gateway/field_binding.hpp"
-#include "gateway/http_mapping.hpp"
-#include "gateway/json_codec.hpp"
+#include "gateway/console/console_assets.hpp"
+#include "gateway/routing/field_binding.hpp"
+#include "gateway/routing/http_mapping.hpp"
+#include "gateway/json/json_codec.hpp"
 
 namespace switchyard::gateway {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/json_codec.hpp"
+#include "gateway/json/json_codec.hpp"
 
 namespace switchyard::gateway::json_codec_internal {
 namespace {

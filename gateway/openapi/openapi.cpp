@@ -1,4 +1,4 @@
-#include "gateway/openapi.hpp"
+#include "gateway/openapi/openapi.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -15,9 +15,9 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 
-#include "gateway/field_binding.hpp"
-#include "gateway/http_mapping.hpp"
-#include "gateway/path_template.hpp"
+#include "gateway/routing/field_binding.hpp"
+#include "gateway/routing/http_mapping.hpp"
+#include "gateway/routing/path_template.hpp"
 
 #ifndef SWITCHYARD_VERSION
 #define SWITCHYARD_VERSION "0.0.0"

@@ -1,4 +1,4 @@
-#include "gateway/route_table.hpp"
+#include "gateway/routing/route_table.hpp"
 
 #include "google/api/annotations.pb.h"
 #include <google/protobuf/reflection.h>

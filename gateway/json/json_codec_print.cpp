@@ -19,7 +19,7 @@
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
 
-#include "gateway/json_codec.hpp"
+#include "gateway/json/json_codec.hpp"
 
 namespace switchyard::gateway {
 namespace {
