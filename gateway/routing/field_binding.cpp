@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <utility>
 #include <system_error>
+#include <type_traits>
 #include <variant>
 
 #include "common/validation.hpp"
@@ -62,6 +64,10 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 
+// A QueryBinder's table stops growing here (recursive or very wide types): names past it are
+// resolved when they arrive.
+constexpr std::size_t kMaxQueryNames = 4096;
+
 // --- Field paths -------------------------------------------------------------------------------
 
 const FieldDescriptor* FindField(const Descriptor& descriptor, std::string_view name) {
@@ -72,8 +78,8 @@ const FieldDescriptor* FindField(const Descriptor& descriptor, std::string_view 
   return nullptr;
 }
 
-// Like ResolveFieldPath; `unknown` tells a missing field apart from the other errors.
-absl::Status Resolve(const Descriptor& descriptor, std::string_view field_path,
+// The fields `field_path` names; `unknown` tells a missing field apart from the other errors.
+absl::Status ResolveChain(const Descriptor& descriptor, std::string_view field_path,
                      std::vector<const FieldDescriptor*>& fields, bool& unknown) {
   unknown = false;
   fields.clear();
@@ -632,56 +638,73 @@ absl::Status SetResolved(Message& message, std::span<const FieldDescriptor* cons
   ParsedLeaf parsed;
   if (absl::Status status = ParseLeaf(leaf, name, value, parsed); !status.ok()) return status;
   // Check every oneof on the way before changing anything.
-  const Message* current = &message;
-  for (const FieldDescriptor* field : fields) {
-    if (absl::Status status = CheckOneof(*current, *field, name); !status.ok()) return status;
-    if (field == &leaf) break;
-    const Reflection& reflection = *current->GetReflection();
-    if (!reflection.HasField(*current, field)) break;  // created empty below: nothing inside is set
-    current = &reflection.GetMessage(*current, field);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const Message& holder = WalkFields(std::as_const(message), fields.first(i));
+    if (absl::Status status = CheckOneof(holder, *fields[i], name); !status.ok()) return status;
   }
-  Message* parent = &message;
-  for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
-    parent = parent->GetReflection()->MutableMessage(parent, fields[i]);
-  }
-  WriteLeaf(*parent, leaf, std::move(parsed));
+  WriteLeaf(WalkFields(message, fields.first(fields.size() - 1)), leaf, std::move(parsed));
   return absl::OkStatus();
 }
 
-bool StartsWithPath(std::string_view path, std::string_view prefix) {
-  return path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
-         path[prefix.size()] == '.';
+// Both forms of WalkFields.
+template <typename M>
+M& Walk(M& root, std::span<const FieldDescriptor* const> fields) {
+  M* current = &root;
+  for (const FieldDescriptor* field : fields) {
+    if constexpr (std::is_const_v<M>) {
+      current = &current->GetReflection()->GetMessage(*current, field);
+    } else {
+      current = current->GetReflection()->MutableMessage(current, field);
+    }
+  }
+  return *current;
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<const FieldDescriptor*>> ResolveFieldPath(const Descriptor& descriptor,
-                                                                     std::string_view field_path) {
-  std::vector<const FieldDescriptor*> fields;
-  bool unknown = false;
-  if (absl::Status status = Resolve(descriptor, field_path, fields, unknown); !status.ok()) {
-    return status;
+FieldPath::FieldPath(std::vector<const FieldDescriptor*> fields, std::string name)
+    : fields_(std::move(fields)), name_(std::move(name)) {
+  for (const FieldDescriptor* field : fields_) {
+    if (!canonical_.empty()) canonical_ += '.';
+    canonical_ += field->name();
   }
-  return fields;
 }
 
-std::string CanonicalFieldPath(std::span<const FieldDescriptor* const> fields) {
-  std::string path;
-  for (const FieldDescriptor* field : fields) {
-    if (!path.empty()) path += '.';
-    path += field->name();
+absl::StatusOr<FieldPath> FieldPath::Resolve(const Descriptor& descriptor, std::string_view path,
+                                             bool& unknown) {
+  std::vector<const FieldDescriptor*> fields;
+  if (absl::Status status = ResolveChain(descriptor, path, fields, unknown); !status.ok()) {
+    return status;
   }
-  return path;
+  return FieldPath(std::move(fields), std::string(path));
+}
+
+absl::StatusOr<FieldPath> FieldPath::Resolve(const Descriptor& descriptor, std::string_view path) {
+  bool unknown = false;
+  return Resolve(descriptor, path, unknown);
+}
+
+bool FieldPath::Overlaps(const FieldPath& other) const {
+  const std::size_t common = std::min(fields_.size(), other.fields_.size());
+  return common > 0 && std::equal(fields_.begin(), fields_.begin() + common, other.fields_.begin());
+}
+
+const Message& WalkFields(const Message& root, std::span<const FieldDescriptor* const> fields) {
+  return Walk(root, fields);
+}
+
+Message& WalkFields(Message& root, std::span<const FieldDescriptor* const> fields) {
+  return Walk(root, fields);
+}
+
+absl::Status SetField(Message& message, const FieldPath& path, std::string_view value) {
+  return SetResolved(message, path.fields(), path.name(), value);
 }
 
 absl::Status SetField(Message& message, std::string_view field_path, std::string_view value) {
-  std::vector<const FieldDescriptor*> fields;
-  bool unknown = false;
-  if (absl::Status status = Resolve(*message.GetDescriptor(), field_path, fields, unknown);
-      !status.ok()) {
-    return status;
-  }
-  return SetResolved(message, fields, field_path, value);
+  absl::StatusOr<FieldPath> path = FieldPath::Resolve(*message.GetDescriptor(), field_path);
+  if (!path.ok()) return path.status();
+  return SetField(message, *path, value);
 }
 
 absl::StatusOr<QueryParameters> ParseQuery(std::string_view query) {
@@ -712,59 +735,122 @@ absl::StatusOr<QueryParameters> ParseQuery(std::string_view query) {
   return parameters;
 }
 
-absl::Status BindQuery(Message& message, std::string_view query,
-                       const std::vector<std::string>& excluded_paths) {
-  absl::StatusOr<QueryParameters> parameters = ParseQuery(query);
-  if (!parameters.ok()) return parameters.status();
-  if (parameters->empty()) return absl::OkStatus();
+QueryBinder::QueryBinder(const Descriptor& request, std::vector<FieldPath> bound,
+                         bool body_takes_all)
+    : request_(&request), bound_(std::move(bound)), body_takes_all_(body_takes_all) {
+  if (body_takes_all_) return;  // no parameter can bind: every name goes the slow way to its error
+  std::vector<const FieldDescriptor*> chain;
+  AddPaths(request, "", chain);
+}
 
-  const Descriptor& descriptor = *message.GetDescriptor();
-  bool exclude_all = false;
-  std::vector<std::string> excluded;  // in proto names where they resolve
-  excluded.reserve(excluded_paths.size());
-  std::vector<const FieldDescriptor*> fields;
-  bool unknown = false;
-  for (const std::string& path : excluded_paths) {
-    if (path == "*") {
-      exclude_all = true;
-    } else if (Resolve(descriptor, path, fields, unknown).ok()) {
-      excluded.push_back(CanonicalFieldPath(fields));
-    } else {
-      excluded.push_back(path);
-    }
-  }
-
-  std::vector<std::string> singular_seen;
-  for (const auto& [key, value] : *parameters) {
-    if (absl::Status status = Resolve(descriptor, key, fields, unknown); !status.ok()) {
-      if (unknown) return absl::InvalidArgumentError("unknown query parameter " + Quote(key));
-      return absl::InvalidArgumentError("query parameter " + Quote(key) + ": " +
-                                        std::string(status.message()));
-    }
-    std::string canonical = CanonicalFieldPath(fields);
-    if (exclude_all) {
-      return absl::InvalidArgumentError("query parameter " + Quote(key) +
-                                        " is not allowed: the request body sets every field");
-    }
-    for (const std::string& path : excluded) {
-      if (canonical == path || StartsWithPath(canonical, path) || StartsWithPath(path, canonical)) {
-        return absl::InvalidArgumentError("query parameter " + Quote(key) +
-                                          " conflicts with field " + Quote(path) +
-                                          ", bound from the path or the body");
+void QueryBinder::AddPaths(const Descriptor& type, std::string spelled,
+                           std::vector<const FieldDescriptor*>& chain) {
+  for (int i = 0; i < type.field_count() && by_name_.size() < kMaxQueryNames; ++i) {
+    const FieldDescriptor* field = type.field(i);
+    chain.push_back(field);
+    const FieldPath* path = nullptr;
+    for (const std::string* spelling : {&field->name(), &field->json_name()}) {
+      std::string name = spelled.empty() ? *spelling : spelled + "." + *spelling;
+      if (by_name_.contains(name)) continue;  // json_name equal to the proto name
+      if (path == nullptr) {
+        path = &paths_.emplace_back(FieldPath(chain, name));
       }
+      Entry entry{path, nullptr};
+      for (const FieldPath& other : bound_) {
+        if (path->Overlaps(other)) {
+          entry.conflict = &other;
+          break;
+        }
+      }
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field->is_repeated() &&
+          chain.size() < kMaxResolvedDepth) {
+        AddPaths(*field->message_type(), name, chain);
+      }
+      by_name_.emplace(std::move(name), entry);
     }
-    if (!fields.back()->is_repeated()) {
-      if (std::find(singular_seen.begin(), singular_seen.end(), canonical) != singular_seen.end()) {
+    chain.pop_back();
+  }
+}
+
+absl::Status QueryBinder::CheckAndSet(Message& message, const FieldPath& path,
+                                      const FieldPath* conflict, std::string_view key,
+                                      std::string_view value,
+                                      std::vector<const FieldPath*>& singular_seen) const {
+  if (body_takes_all_) {
+    return absl::InvalidArgumentError("query parameter " + Quote(key) +
+                                      " is not allowed: the request body sets every field");
+  }
+  if (conflict != nullptr) {
+    return absl::InvalidArgumentError("query parameter " + Quote(key) + " conflicts with field " +
+                                      Quote(conflict->canonical()) +
+                                      ", bound from the path or the body");
+  }
+  if (!path.leaf().is_repeated()) {
+    for (const FieldPath* seen : singular_seen) {
+      if (seen->fields().size() == path.fields().size() &&
+          std::equal(path.fields().begin(), path.fields().end(), seen->fields().begin())) {
         return absl::InvalidArgumentError("query parameter " + Quote(key) +
                                           " is given more than once but is not repeated");
       }
-      singular_seen.push_back(std::move(canonical));
     }
-    if (absl::Status status = SetResolved(message, fields, key, value); !status.ok()) {
+    singular_seen.push_back(&path);
+  }
+  return SetResolved(message, path.fields(), key, value);
+}
+
+absl::Status QueryBinder::Bind(Message& message, std::string_view query) const {
+  absl::StatusOr<QueryParameters> parameters = ParseQuery(query);
+  if (!parameters.ok()) return parameters.status();
+  std::vector<const FieldPath*> singular_seen;
+  std::deque<FieldPath> resolved_here;  // names outside the table, resolved on the spot
+  for (const auto& [key, value] : *parameters) {
+    if (const auto found = by_name_.find(std::string_view(key)); found != by_name_.end()) {
+      const Entry& entry = found->second;
+      if (absl::Status status =
+              CheckAndSet(message, *entry.path, entry.conflict, key, value, singular_seen);
+          !status.ok()) {
+        return status;
+      }
+      continue;
+    }
+    bool unknown = true;
+    absl::StatusOr<FieldPath> path =
+        request_ == nullptr ? absl::InvalidArgumentError("no fields")
+                            : FieldPath::Resolve(*request_, key, unknown);
+    if (!path.ok()) {
+      if (unknown) return absl::InvalidArgumentError("unknown query parameter " + Quote(key));
+      return absl::InvalidArgumentError("query parameter " + Quote(key) + ": " +
+                                        std::string(path.status().message()));
+    }
+    const FieldPath* conflict = nullptr;
+    for (const FieldPath& other : bound_) {
+      if (path->Overlaps(other)) {
+        conflict = &other;
+        break;
+      }
+    }
+    const FieldPath& kept = resolved_here.emplace_back(*std::move(path));
+    if (absl::Status status = CheckAndSet(message, kept, conflict, key, value, singular_seen);
+        !status.ok()) {
       return status;
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status BindQuery(Message& message, std::string_view query,
+                       const std::vector<std::string>& bound_paths) {
+  const Descriptor& descriptor = *message.GetDescriptor();
+  std::vector<FieldPath> bound;
+  bool body_takes_all = false;
+  for (const std::string& text : bound_paths) {
+    if (text == "*") {
+      body_takes_all = true;
+    } else if (absl::StatusOr<FieldPath> path = FieldPath::Resolve(descriptor, text); path.ok()) {
+      bound.push_back(*std::move(path));
+    }
+  }
+  return QueryBinder(descriptor, std::move(bound), body_takes_all).Bind(message, query);
 }
 
 }  // namespace switchyard::gateway

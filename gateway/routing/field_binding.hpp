@@ -6,9 +6,13 @@
 // Every error is INVALID_ARGUMENT with a message fit for the client, naming the field or parameter
 // as the client wrote it; values echoed in messages are quoted, escaped and truncated.
 
+#include <cstddef>
+#include <deque>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -19,18 +23,52 @@
 
 namespace switchyard::gateway {
 
-// Resolves a dotted field path ("nested.inner.id") against `descriptor`: each segment is a field's
-// proto name or its json_name ("pageSize"); every segment but the last must be a singular message
-// field (not repeated, not a map). Returns the fields from outermost to leaf. The gateway uses it
-// at start-up to check the fields named by templates, `body` and `response_body`.
-absl::StatusOr<std::vector<const google::protobuf::FieldDescriptor*>> ResolveFieldPath(
-    const google::protobuf::Descriptor& descriptor, std::string_view field_path);
+// A dotted field path ("nested.inner.id") resolved against a message type: the chain of fields
+// from outermost to leaf. Routes resolve every path they name once, at start-up; binding, Location
+// building and the body and response_body fields then follow the chain with WalkFields.
+class FieldPath {
+ public:
+  FieldPath() = default;
 
-// The proto-name spelling of a resolved path ("nested.inner.id").
-std::string CanonicalFieldPath(std::span<const google::protobuf::FieldDescriptor* const> fields);
+  // Each segment is a field's proto name or its json_name ("pageSize"); every segment but the last
+  // must be a singular message field (not repeated, not a map). INVALID_ARGUMENT naming the path
+  // otherwise.
+  static absl::StatusOr<FieldPath> Resolve(const google::protobuf::Descriptor& descriptor,
+                                           std::string_view path);
 
-// Sets the field at `field_path` (see ResolveFieldPath; intermediate messages are created) from its
-// text form:
+  bool empty() const { return fields_.empty(); }
+  std::span<const google::protobuf::FieldDescriptor* const> fields() const { return fields_; }
+  const google::protobuf::FieldDescriptor& leaf() const { return *fields_.back(); }
+  // As written ("nested.displayName"), for messages to the client.
+  const std::string& name() const { return name_; }
+  // In proto names ("nested.display_name").
+  const std::string& canonical() const { return canonical_; }
+  // True when the paths are equal or one lies inside the other: binding both is ambiguous.
+  bool Overlaps(const FieldPath& other) const;
+
+ private:
+  friend class QueryBinder;
+  FieldPath(std::vector<const google::protobuf::FieldDescriptor*> fields, std::string name);
+  // Like Resolve; `unknown` tells a missing field apart from the other errors.
+  static absl::StatusOr<FieldPath> Resolve(const google::protobuf::Descriptor& descriptor,
+                                           std::string_view path, bool& unknown);
+
+  std::vector<const google::protobuf::FieldDescriptor*> fields_;
+  std::string name_;
+  std::string canonical_;
+};
+
+// The one walker over resolved chains: follows `fields` (singular message fields) from `root` and
+// returns the message reached. The const form reads unset messages as their defaults; the mutable
+// form creates them.
+const google::protobuf::Message& WalkFields(
+    const google::protobuf::Message& root,
+    std::span<const google::protobuf::FieldDescriptor* const> fields);
+google::protobuf::Message& WalkFields(
+    google::protobuf::Message& root,
+    std::span<const google::protobuf::FieldDescriptor* const> fields);
+
+// Sets the field at `path` (intermediate messages are created) from its text form:
 //   - string: the text, which must be valid UTF-8; bytes: base64, standard or URL-safe alphabet,
 //     padding optional.
 //   - integers of every kind: decimal, range-checked, nothing else around the digits.
@@ -44,9 +82,14 @@ std::string CanonicalFieldPath(std::span<const google::protobuf::FieldDescriptor
 //     ("user.displayName,email").
 //   - In Timestamp offsets and base64 a ' ' is read as '+': an unencoded '+' in a query string
 //     arrives as a space, and a space is never valid there.
-// A repeated field gets one more element per call. Errors: unknown field, a path through a repeated
-// or map field, a map or non-well-known message as the leaf, a value that does not convert, and a
-// oneof member when another member of that oneof is set already.
+// A repeated field gets one more element per call. Errors (naming the field as `path.name()`): a
+// map or non-well-known message as the leaf, a value that does not convert, and a oneof member
+// when another member of that oneof is set already.
+absl::Status SetField(google::protobuf::Message& message, const FieldPath& path,
+                      std::string_view value);
+
+// Resolves `field_path` (FieldPath::Resolve) and sets it: for one-off use and tests; the gateway
+// resolves its routes' paths at start-up.
 absl::Status SetField(google::protobuf::Message& message, std::string_view field_path,
                       std::string_view value);
 
@@ -58,15 +101,61 @@ using QueryParameters = std::vector<std::pair<std::string, std::string>>;
 // percent-encoding or an empty key ("=1") is INVALID_ARGUMENT.
 absl::StatusOr<QueryParameters> ParseQuery(std::string_view query);
 
-// Parses `query` and sets each parameter with SetField. INVALID_ARGUMENT for:
-//   - an unknown parameter: `unknown query parameter "foo"` (strict on purpose);
-//   - a parameter whose field is, is inside, or contains one of `excluded_paths` (the fields bound
-//     from the path or the body: binding them twice is ambiguous). An excluded path "*" excludes
-//     every field (body: "*" leaves nothing to the query string);
-//   - a singular field given more than once;
-//   - anything SetField rejects.
-// Excluded paths and parameter names may use proto or json names; they are compared resolved.
+// The query string of one route, resolved at start-up: every spelling (proto and json names) of
+// every field path a parameter may name, up to kMaxResolvedDepth segments, maps to its resolved
+// chain, and to the path or body field it would conflict with. A name not in the table (unknown,
+// malformed, or deeper) is resolved on the spot, to bind it or to say what is wrong.
+class QueryBinder {
+ public:
+  static constexpr std::size_t kMaxResolvedDepth = 4;
+
+  // Binds nothing: every parameter is unknown.
+  QueryBinder() = default;
+  // `bound`: the fields the route binds from its path and body. `body_takes_all`: body "*".
+  QueryBinder(const google::protobuf::Descriptor& request, std::vector<FieldPath> bound,
+              bool body_takes_all);
+  // Entries point into the binder: it moves, it does not copy.
+  QueryBinder(QueryBinder&&) = default;
+  QueryBinder& operator=(QueryBinder&&) = default;
+  QueryBinder(const QueryBinder&) = delete;
+  QueryBinder& operator=(const QueryBinder&) = delete;
+
+  // Parses `query` and sets each parameter with SetField. INVALID_ARGUMENT for:
+  //   - an unknown parameter: `unknown query parameter "foo"` (strict on purpose);
+  //   - a parameter whose field is, is inside, or contains a bound field (binding it twice is
+  //     ambiguous), or any parameter when the body takes every field;
+  //   - a singular field given more than once;
+  //   - anything ParseQuery or SetField rejects.
+  absl::Status Bind(google::protobuf::Message& message, std::string_view query) const;
+
+ private:
+  struct Entry {
+    const FieldPath* path = nullptr;
+    const FieldPath* conflict = nullptr;  // the bound field it overlaps, if any
+  };
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const {
+      return std::hash<std::string_view>()(name);
+    }
+  };
+
+  void AddPaths(const google::protobuf::Descriptor& type, std::string spelled,
+                std::vector<const google::protobuf::FieldDescriptor*>& chain);
+  absl::Status CheckAndSet(google::protobuf::Message& message, const FieldPath& path,
+                           const FieldPath* conflict, std::string_view key, std::string_view value,
+                           std::vector<const FieldPath*>& singular_seen) const;
+
+  const google::protobuf::Descriptor* request_ = nullptr;
+  std::vector<FieldPath> bound_;
+  bool body_takes_all_ = false;
+  std::deque<FieldPath> paths_;  // one per field path, shared by its spellings
+  std::unordered_map<std::string, Entry, NameHash, std::equal_to<>> by_name_;
+};
+
+// A QueryBinder for `message`'s type with `bound_paths` resolved (unresolvable ones are ignored;
+// "*" means the body takes every field), bound at once: for tests and one-off use.
 absl::Status BindQuery(google::protobuf::Message& message, std::string_view query,
-                       const std::vector<std::string>& excluded_paths);
+                       const std::vector<std::string>& bound_paths);
 
 }  // namespace switchyard::gateway

@@ -5,6 +5,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -324,6 +325,60 @@ TEST(JsonCodecTest, EverydayMessagesPrintExactlyAsProtobufDoes) {
   }
   EXPECT_EQ(Print(EchoRequest()), ProtobufPrint(EchoRequest()));
 }
+
+// ---- what protobuf 3.21 accepts and the gateway rejects ---------------------------------------
+
+// Each input is one that protobuf's util::JsonStringToMessage (3.21, with the options shown)
+// accepts; the gateway answers it with a 400. If protobuf grows stricter, the first expectation
+// fails and the row can go.
+struct LaxInput {
+  std::string json;
+  const Message* type;
+  std::string names;          // a part of the gateway's message that names the problem
+  bool ignore_unknown = false;  // JsonParseOptions::ignore_unknown_fields
+};
+
+void PrintTo(const LaxInput& input, std::ostream* out) { *out << input.json; }
+
+class ProtobufLaxnessTest : public ::testing::TestWithParam<LaxInput> {};
+
+TEST_P(ProtobufLaxnessTest, ProtobufAcceptsAndTheGatewayRejects) {
+  const LaxInput& input = GetParam();
+  std::unique_ptr<Message> theirs(input.type->New());
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = input.ignore_unknown;
+  const auto protobuf = google::protobuf::util::JsonStringToMessage(input.json, theirs.get(), options);
+  EXPECT_TRUE(protobuf.ok()) << protobuf.ToString();
+  std::unique_ptr<Message> ours(input.type->New());
+  const absl::Status status = ParseJsonBody(input.json, *ours);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find(input.names), std::string::npos) << status.message();
+}
+
+const Message* const kCreate = &user::v1::CreateUserRequest::default_instance();
+const Message* const kList = &user::v1::ListUsersRequest::default_instance();
+const Message* const kEcho = &EchoRequest::default_instance();
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ProtobufLaxnessTest,
+    ::testing::Values(
+        LaxInput{R"({"name": "a", "name": "b"})", kCreate,
+                 R"(field "name": appears more than once)"},
+        LaxInput{R"({"page_size": 1, "pageSize": 2})", kList,
+                 R"(field "pageSize": appears more than once)"},
+        LaxInput{R"({'name': 'a'})", kCreate, "expected a member name in double quotes"},
+        LaxInput{R"({name: "a"})", kCreate, "expected a member name in double quotes"},
+        LaxInput{R"({"name": "a",})", kCreate, "expected a member name"},
+        LaxInput{R"({"page_size": "+1"})", kList, R"("+1" is not a valid int32)"},
+        LaxInput{R"({"page_size": "01"})", kList, R"("01" is not a valid int32)"},
+        LaxInput{R"({"single_bool": "true"})", kEcho, "expected true or false, got a string"},
+        LaxInput{"{\"name\": \"a\x01\"}", kCreate, "control character"},
+        LaxInput{R"({"timestamp": "2024-01-02T03:04:05.1234567890Z"})", kEcho,
+                 "is not an RFC 3339 timestamp"},
+        LaxInput{R"({"duration": "+1s"})", kEcho, R"("+1s" is not a duration)"},
+        LaxInput{R"({"duration": "1.s"})", kEcho, R"("1.s" is not a duration)"},
+        LaxInput{R"({"color": "COLOR_PURPLE"})", kEcho, "is not a value of enum", true},
+        LaxInput{R"({"bogus": 1})", kCreate, R"(unknown field "bogus")", true}));
 
 // ---- strictness -----------------------------------------------------------------------------
 
