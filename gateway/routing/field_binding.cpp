@@ -2,16 +2,16 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <utility>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 #include <variant>
 
 #include "common/validation.hpp"
+#include "gateway/json/well_known_text.hpp"
 #include "gateway/routing/path_template.hpp"
 
 namespace switchyard::gateway {
@@ -24,12 +24,6 @@ using google::protobuf::FileDescriptor;
 using google::protobuf::Message;
 using google::protobuf::OneofDescriptor;
 using google::protobuf::Reflection;
-
-// google.protobuf.Timestamp covers 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
-constexpr std::int64_t kMinTimestampSeconds = -62'135'596'800;
-constexpr std::int64_t kMaxTimestampSeconds = 253'402'300'799;
-// google.protobuf.Duration covers about +-10000 years.
-constexpr std::int64_t kMaxDurationSeconds = 315'576'000'000;
 
 // Quotes `text` for an error message: printable ASCII as is, other bytes as \xNN, at most 64 bytes.
 // Error messages end up in JSON bodies and logs, so they never carry raw client bytes.
@@ -80,7 +74,7 @@ const FieldDescriptor* FindField(const Descriptor& descriptor, std::string_view 
 
 // The fields `field_path` names; `unknown` tells a missing field apart from the other errors.
 absl::Status ResolveChain(const Descriptor& descriptor, std::string_view field_path,
-                     std::vector<const FieldDescriptor*>& fields, bool& unknown) {
+                          std::vector<const FieldDescriptor*>& fields, bool& unknown) {
   unknown = false;
   fields.clear();
   const Descriptor* current = &descriptor;
@@ -192,48 +186,11 @@ NumberError ParseFloat(std::string_view text, Float& out) {
   return ec == std::errc() ? NumberError::kNone : NumberError::kSyntax;
 }
 
-// Base64 in the standard or the URL-safe alphabet (not mixed), padding optional but correct when
-// present. A ' ' stands for '+' (see SetField).
-std::optional<std::string> DecodeBase64(std::string_view text) {
-  std::size_t length = text.size();
-  std::size_t padding = 0;
-  while (length > 0 && padding < 2 && text[length - 1] == '=') {
-    --length;
-    ++padding;
-  }
-  if ((padding > 0 && text.size() % 4 != 0) || length % 4 == 1) return std::nullopt;
-  bool standard = false;
-  bool url_safe = false;
-  std::string out;
-  out.reserve(length / 4 * 3 + 2);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < length; ++i) {
-    const char c = text[i];
-    std::uint32_t value = 0;
-    if (IsUpper(c)) {
-      value = static_cast<std::uint32_t>(c - 'A');
-    } else if (IsLower(c)) {
-      value = static_cast<std::uint32_t>(c - 'a' + 26);
-    } else if (IsDigit(c)) {
-      value = static_cast<std::uint32_t>(c - '0' + 52);
-    } else if (c == '+' || c == ' ' || c == '/') {
-      standard = true;
-      value = c == '/' ? 63 : 62;
-    } else if (c == '-' || c == '_') {
-      url_safe = true;
-      value = c == '_' ? 63 : 62;
-    } else {
-      return std::nullopt;
-    }
-    buffer = ((buffer << 6) | value) & 0xFFFFFFu;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFFu);
-    }
-  }
-  if (standard && url_safe) return std::nullopt;
+// In a query string an unencoded '+' arrives as a space, and a space is never valid in a
+// Timestamp or in base64: read it as the '+' it was.
+std::string SpaceAsPlus(std::string_view text) {
+  std::string out(text);
+  std::replace(out.begin(), out.end(), ' ', '+');
   return out;
 }
 
@@ -304,9 +261,11 @@ absl::Status ParseScalar(const FieldDescriptor& field, std::string_view name, st
     }
     case FieldDescriptor::CPPTYPE_STRING:
       if (field.type() == FieldDescriptor::TYPE_BYTES) {
-        std::optional<std::string> bytes = DecodeBase64(text);
-        if (!bytes.has_value()) return InvalidValue(name, Quote(text) + " is not base64");
-        out = *std::move(bytes);
+        std::string bytes;
+        if (!Base64Decode(SpaceAsPlus(text), bytes)) {
+          return InvalidValue(name, Base64Problem(Quote(text)));
+        }
+        out = std::move(bytes);
         return absl::OkStatus();
       }
       if (!IsValidUtf8(text)) return InvalidValue(name, "the text is not valid UTF-8");
@@ -405,105 +364,17 @@ struct SecondsNanos {
   std::int32_t nanos = 0;
 };
 
-// Reads exactly `count` digits at `pos`.
-bool ReadFixedDigits(std::string_view text, std::size_t& pos, std::size_t count, int& out) {
-  if (pos + count > text.size()) return false;
-  out = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (!IsDigit(text[pos + i])) return false;
-    out = out * 10 + (text[pos + i] - '0');
-  }
-  pos += count;
-  return true;
+// A Timestamp or a Duration read by the parsers JSON bodies use (gateway/json/well_known_text).
+absl::Status ParseTimestampLeaf(std::string_view name, std::string_view text, SecondsNanos& out) {
+  const TextFormError error = ParseTimestamp(SpaceAsPlus(text), out.seconds, out.nanos);
+  if (error == TextFormError::kNone) return absl::OkStatus();
+  return InvalidValue(name, TimestampProblem(Quote(text), error));
 }
 
-bool ReadChar(std::string_view text, std::size_t& pos, std::string_view accepted) {
-  if (pos >= text.size() || accepted.find(text[pos]) == std::string_view::npos) return false;
-  ++pos;
-  return true;
-}
-
-// Reads '.' and 1 to 9 digits if present, as nanoseconds.
-bool ReadFraction(std::string_view text, std::size_t& pos, std::int32_t& nanos) {
-  nanos = 0;
-  if (pos >= text.size() || text[pos] != '.') return true;
-  ++pos;
-  std::size_t digits = 0;
-  while (pos < text.size() && IsDigit(text[pos])) {
-    if (++digits > 9) return false;
-    nanos = nanos * 10 + (text[pos++] - '0');
-  }
-  if (digits == 0) return false;
-  for (std::size_t i = digits; i < 9; ++i) nanos *= 10;
-  return true;
-}
-
-// RFC 3339: 2024-01-02T03:04:05[.123456789](Z|+01:00|-01:00), 'T' and 'Z' in either case.
-absl::Status ParseTimestamp(std::string_view name, std::string_view text, SecondsNanos& out) {
-  auto syntax_error = [&] {
-    return InvalidValue(
-        name, Quote(text) + " is not an RFC 3339 timestamp (e.g. 2024-01-02T03:04:05.5Z)");
-  };
-  std::size_t pos = 0;
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!ReadFixedDigits(text, pos, 4, year) || !ReadChar(text, pos, "-") ||
-      !ReadFixedDigits(text, pos, 2, month) || !ReadChar(text, pos, "-") ||
-      !ReadFixedDigits(text, pos, 2, day) || !ReadChar(text, pos, "Tt") ||
-      !ReadFixedDigits(text, pos, 2, hour) || !ReadChar(text, pos, ":") ||
-      !ReadFixedDigits(text, pos, 2, minute) || !ReadChar(text, pos, ":") ||
-      !ReadFixedDigits(text, pos, 2, second) || !ReadFraction(text, pos, out.nanos)) {
-    return syntax_error();
-  }
-  int offset_seconds = 0;
-  if (!ReadChar(text, pos, "Zz")) {
-    if (pos >= text.size()) return syntax_error();
-    const int sign = text[pos] == '-' ? -1 : 1;
-    int offset_hours = 0, offset_minutes = 0;
-    if (!ReadChar(text, pos, "+- ") || !ReadFixedDigits(text, pos, 2, offset_hours) ||
-        !ReadChar(text, pos, ":") || !ReadFixedDigits(text, pos, 2, offset_minutes) ||
-        offset_hours > 23 || offset_minutes > 59) {
-      return syntax_error();
-    }
-    offset_seconds = sign * (offset_hours * 3600 + offset_minutes * 60);
-  }
-  const std::chrono::year_month_day date{std::chrono::year(year),
-                                         std::chrono::month(static_cast<unsigned>(month)),
-                                         std::chrono::day(static_cast<unsigned>(day))};
-  if (pos != text.size() || !date.ok() || hour > 23 || minute > 59 || second > 59) {
-    return syntax_error();
-  }
-  const std::int64_t days = std::chrono::sys_days(date).time_since_epoch().count();
-  out.seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  if (out.seconds < kMinTimestampSeconds || out.seconds > kMaxTimestampSeconds) {
-    return InvalidValue(name, Quote(text) +
-                                  " is outside the range of a timestamp "
-                                  "(0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z)");
-  }
-  return absl::OkStatus();
-}
-
-// "1.5s", "-3s", "0.000000001s": seconds with up to 9 decimals, then 's'.
-absl::Status ParseDuration(std::string_view name, std::string_view text, SecondsNanos& out) {
-  auto syntax_error = [&] {
-    return InvalidValue(name, Quote(text) + " is not a duration (seconds with an s, e.g. 1.5s)");
-  };
-  if (text.size() < 2 || text.back() != 's') return syntax_error();
-  const bool negative = text.front() == '-';
-  std::size_t pos = negative ? 1 : 0;
-  const std::size_t digits_begin = pos;
-  while (pos < text.size() && IsDigit(text[pos])) ++pos;
-  if (pos == digits_begin) return syntax_error();
-  std::int64_t seconds = 0;
-  const NumberError error = ParseInteger(text.substr(digits_begin, pos - digits_begin), seconds);
-  std::int32_t nanos = 0;
-  if (!ReadFraction(text, pos, nanos) || pos + 1 != text.size()) return syntax_error();
-  if (error != NumberError::kNone || seconds > kMaxDurationSeconds) {
-    return InvalidValue(name, Quote(text) + " is outside the range of a duration (+-" +
-                                  std::to_string(kMaxDurationSeconds) + "s)");
-  }
-  out.seconds = negative ? -seconds : seconds;
-  out.nanos = negative ? -nanos : nanos;
-  return absl::OkStatus();
+absl::Status ParseDurationLeaf(std::string_view name, std::string_view text, SecondsNanos& out) {
+  const TextFormError error = ParseDuration(text, out.seconds, out.nanos);
+  if (error == TextFormError::kNone) return absl::OkStatus();
+  return InvalidValue(name, DurationProblem(Quote(text), error));
 }
 
 // Comma-separated field paths; lowerCamelCase segments become snake_case ("user.displayName" ->
@@ -568,9 +439,9 @@ absl::Status ParseLeaf(const FieldDescriptor& field, std::string_view name, std:
     case LeafKind::kScalar:
       return ParseScalar(field, name, text, out.scalar);
     case LeafKind::kTimestamp:
-      return ParseTimestamp(name, text, out.time);
+      return ParseTimestampLeaf(name, text, out.time);
     case LeafKind::kDuration:
-      return ParseDuration(name, text, out.time);
+      return ParseDurationLeaf(name, text, out.time);
     case LeafKind::kFieldMask:
       return ParseFieldMask(name, text, out.paths);
     case LeafKind::kWrapper:
@@ -814,9 +685,9 @@ absl::Status QueryBinder::Bind(Message& message, std::string_view query) const {
       continue;
     }
     bool unknown = true;
-    absl::StatusOr<FieldPath> path =
-        request_ == nullptr ? absl::InvalidArgumentError("no fields")
-                            : FieldPath::Resolve(*request_, key, unknown);
+    absl::StatusOr<FieldPath> path = request_ == nullptr
+                                         ? absl::InvalidArgumentError("no fields")
+                                         : FieldPath::Resolve(*request_, key, unknown);
     if (!path.ok()) {
       if (unknown) return absl::InvalidArgumentError("unknown query parameter " + Quote(key));
       return absl::InvalidArgumentError("query parameter " + Quote(key) + ": " +

@@ -69,19 +69,21 @@ google::protobuf::Message& WalkFields(
     std::span<const google::protobuf::FieldDescriptor* const> fields);
 
 // Sets the field at `path` (intermediate messages are created) from its text form:
-//   - string: the text, which must be valid UTF-8; bytes: base64, standard or URL-safe alphabet,
-//     padding optional.
+//   - string: the text, which must be valid UTF-8; bytes: base64 as in JSON bodies (standard or
+//     URL-safe alphabet, padding optional).
 //   - integers of every kind: decimal, range-checked, nothing else around the digits.
 //   - float, double: decimal or exponent notation, "NaN", "Infinity", "-Infinity".
 //   - bool: "true" or "false". enum: a value name, or a number (any number for an open enum, a
 //     declared one for a closed enum).
-//   - google.protobuf.Timestamp: RFC 3339 ("2024-01-02T03:04:05.123Z", "...+01:00");
-//     Duration: seconds with up to 9 decimals and an "s" ("1.5s", "-3s"); the wrappers
-//     (Int32Value, StringValue, BoolValue, ...): their value's text form; FieldMask:
+//   - google.protobuf.Timestamp: RFC 3339 as protobuf's JSON mapping reads it
+//     ("2024-01-02T03:04:05.123Z", "...+01:00"; uppercase T and Z only); Duration: seconds with
+//     up to 9 decimals and an "s" ("1.5s", "-3s"). The parsers are the JSON bodies' own
+//     (gateway/json/well_known_text.hpp), so a value means the same in a URL and a body. The
+//     wrappers (Int32Value, StringValue, BoolValue, ...): their value's text form; FieldMask:
 //     comma-separated paths, lowerCamelCase segments converted to snake_case
 //     ("user.displayName,email").
-//   - In Timestamp offsets and base64 a ' ' is read as '+': an unencoded '+' in a query string
-//     arrives as a space, and a space is never valid there.
+//   - The one URL-only step: in Timestamps and base64 a ' ' is read as '+' before parsing (an
+//     unencoded '+' in a query string arrives as a space, and a space is never valid there).
 // A repeated field gets one more element per call. Errors (naming the field as `path.name()`): a
 // map or non-well-known message as the leaf, a value that does not convert, and a oneof member
 // when another member of that oneof is set already.

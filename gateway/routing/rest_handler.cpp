@@ -1,17 +1,18 @@
 #include "gateway/routing/rest_handler.hpp"
 
+#include <utility>
+
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <google/protobuf/arena.h>
-#include <utility>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
 #include "common/grpc_client.hpp"
 #include "gateway/console/console_assets.hpp"
+#include "gateway/json/json_codec.hpp"
 #include "gateway/routing/field_binding.hpp"
 #include "gateway/routing/http_mapping.hpp"
-#include "gateway/json/json_codec.hpp"
 
 namespace switchyard::gateway {
 
@@ -209,8 +210,7 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
   }
   // The router yields the template's variables in the order the route resolved them.
   for (std::size_t i = 0; i < bindings.size() && i < route.path_fields.size(); ++i) {
-    if (auto status = SetField(*message, route.path_fields[i], bindings[i].second);
-        !status.ok()) {
+    if (auto status = SetField(*message, route.path_fields[i], bindings[i].second); !status.ok()) {
       co_return bad_request(std::string(status.message()));
     }
   }
