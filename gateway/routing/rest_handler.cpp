@@ -11,6 +11,7 @@
 #include "common/grpc_client.hpp"
 #include "gateway/console/console_assets.hpp"
 #include "gateway/json/json_codec.hpp"
+#include "gateway/json/protobuf_json_codec.hpp"
 #include "gateway/routing/field_binding.hpp"
 #include "gateway/routing/http_mapping.hpp"
 
@@ -26,6 +27,23 @@ constexpr std::string_view kAllowedRequestHeaders =
     "Content-Type, X-Request-ID, Authorization, Grpc-Timeout";
 
 std::string_view View(boost::beast::string_view text) { return {text.data(), text.size()}; }
+
+// The JSON codec; the A/B build (SWITCHYARD_JSON_CODEC=protobuf) swaps in protobuf's.
+absl::Status ParseBody(std::string_view json, Message& message) {
+#ifdef SWITCHYARD_JSON_CODEC_PROTOBUF
+  return protobuf_json::ParseJsonBody(json, message);
+#else
+  return ParseJsonBody(json, message);
+#endif
+}
+
+absl::Status PrintBody(const Message& message, const JsonOutputOptions& options, std::string& out) {
+#ifdef SWITCHYARD_JSON_CODEC_PROTOBUF
+  return protobuf_json::PrintJson(message, options, out);
+#else
+  return PrintJson(message, options, out);
+#endif
+}
 
 // What a client may see of a failed call. Transport-level failures carry internal addresses and
 // library wording, so their messages are replaced; a service's own messages pass through.
@@ -204,7 +222,7 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
                       "Content-Type must be application/json", request_id, &request);
     }
     Message& body_target = WalkFields(*message, route.body_field.fields());
-    if (auto status = ParseJsonBody(request.body(), body_target); !status.ok()) {
+    if (auto status = ParseBody(request.body(), body_target); !status.ok()) {
       co_return bad_request(std::string(status.message()));
     }
   }
@@ -292,7 +310,7 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
   if (route.success_status != 204) {
     const Message& out = WalkFields(std::as_const(*reply), route.response_field.fields());
     std::string json;
-    if (!PrintJson(out, JsonOutputOptions{options_.camel_case_json}, json).ok()) {
+    if (!PrintBody(out, JsonOutputOptions{options_.camel_case_json}, json).ok()) {
       co_return Error(500, grpc::StatusCode::INTERNAL, "internal error", request_id, &request);
     }
     response.set(http::field::content_type, kJsonType);
