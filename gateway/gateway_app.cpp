@@ -2,8 +2,8 @@
 
 #include <thread>
 
-#include "gateway/http_mapping.hpp"
-#include "gateway/openapi.hpp"
+#include "gateway/openapi/openapi.hpp"
+#include "gateway/routing/http_mapping.hpp"
 
 namespace switchyard::gateway {
 

@@ -16,10 +16,10 @@
 #include "common/metrics.hpp"
 #include "common/stop_signal.hpp"
 #include "gateway/gateway_metrics.hpp"
-#include "gateway/http_server.hpp"
-#include "gateway/rest_handler.hpp"
-#include "gateway/route_table.hpp"
-#include "gateway/upstream.hpp"
+#include "gateway/http/http_server.hpp"
+#include "gateway/routing/rest_handler.hpp"
+#include "gateway/routing/route_table.hpp"
+#include "gateway/routing/upstream.hpp"
 
 namespace switchyard::gateway {
 

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "gateway/path_template.hpp"
+#include "gateway/routing/path_template.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 using switchyard::gateway::Bindings;

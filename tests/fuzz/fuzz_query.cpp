@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/field_binding.hpp"
+#include "gateway/routing/field_binding.hpp"
 #include "switchyard/test/v1/echo_service.pb.h"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/fuzz_round_trip.hpp"

@@ -12,7 +12,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message.h>
 
-#include "gateway/json_codec.hpp"
+#include "gateway/json/json_codec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 namespace switchyard::fuzz {

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/router.hpp"
+#include "gateway/routing/router.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 namespace {

@@ -181,6 +181,25 @@ TEST_F(GatewayTest, StrictInputNamesTheOffendingFieldOrParameter) {
   EXPECT_EQ(r.status, 400u) << r.body;
 }
 
+// A Timestamp is read by one parser whether it comes in the body or the query string: lowercase
+// 't' and 'z' are a 400 naming the field either way.
+TEST_F(GatewayTest, LowercaseTimestampIsRejectedInBodyAndQueryAlike) {
+  const HttpResult body = Send("POST", "/v1/echo/x", R"({"timestamp":"2024-01-02t03:04:05z"})");
+  const HttpResult query = Send("GET", "/v1/echo/x?timestamp=2024-01-02t03:04:05z");
+  for (const HttpResult* r : {&body, &query}) {
+    EXPECT_EQ(r->status, 400u) << r->body;
+    const std::string message(r->Json().at("message").as_string());
+    EXPECT_NE(message.find("field \"timestamp\""), std::string::npos) << message;
+    EXPECT_NE(message.find("\"2024-01-02t03:04:05z\" is not an RFC 3339 timestamp"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("uppercase T and Z"), std::string::npos) << message;
+  }
+  const HttpResult ok = Send("GET", "/v1/echo/x?timestamp=2024-01-02T03:04:05Z");
+  ASSERT_EQ(ok.status, 200u) << ok.body;
+  EXPECT_EQ(ok.Json().at("request").at("timestamp").as_string(), "2024-01-02T03:04:05Z");
+}
+
 TEST_F(GatewayTest, ReadyWhenEveryUpstreamServes) {
   const HttpResult r = Send("GET", "/health/ready");
   EXPECT_EQ(r.status, 200u) << r.body;

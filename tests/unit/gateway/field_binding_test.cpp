@@ -1,12 +1,17 @@
-#include "gateway/field_binding.hpp"
+#include "gateway/routing/field_binding.hpp"
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
@@ -112,7 +117,6 @@ INSTANTIATE_TEST_SUITE_P(
                 "timestamp { seconds: 1704164645 nanos: 123000000 }"},
         SetCase{"timestamp", "2024-01-02T03:04:05.000000001Z",
                 "timestamp { seconds: 1704164645 nanos: 1 }"},
-        SetCase{"timestamp", "2024-01-02t03:04:05z", "timestamp { seconds: 1704164645 }"},
         SetCase{"timestamp", "2024-01-02T03:04:05+01:00", "timestamp { seconds: 1704161045 }"},
         SetCase{"timestamp", "2024-01-02T03:04:05 01:00", "timestamp { seconds: 1704161045 }"},
         SetCase{"timestamp", "2024-01-02T03:04:05-01:30", "timestamp { seconds: 1704170045 }"},
@@ -231,12 +235,12 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"single_string", "\xF4\x90\x80\x80", "not valid UTF-8"},  // above U+10FFFF
         ErrorCase{"single_string", "ab\xE2\x82", "not valid UTF-8"},        // truncated
         ErrorCase{"string_value", "\x80", "not valid UTF-8"},
-        ErrorCase{"single_bytes", "a", "\"a\" is not base64"},
-        ErrorCase{"single_bytes", "aGk==", "is not base64"},
-        ErrorCase{"single_bytes", "aG=k", "is not base64"},
-        ErrorCase{"single_bytes", "+_8=", "is not base64"},  // mixed alphabets
-        ErrorCase{"single_bytes", "aGk*", "is not base64"},
-        ErrorCase{"bytes_value", "!", "is not base64"},
+        ErrorCase{"single_bytes", "a", "\"a\" is not valid base64"},
+        ErrorCase{"single_bytes", "aGk==", "is not valid base64"},
+        ErrorCase{"single_bytes", "aG=k", "is not valid base64"},
+        ErrorCase{"single_bytes", "+_8=", "is not valid base64"},  // mixed alphabets
+        ErrorCase{"single_bytes", "aGk*", "is not valid base64"},
+        ErrorCase{"bytes_value", "!", "is not valid base64"},
         ErrorCase{"color", "PURPLE", "\"PURPLE\" is not a value of enum switchyard.test.v1.Color"},
         ErrorCase{"color", "color_red", "is not a value of enum"},
         ErrorCase{"color", "2147483648", "is not a value of enum"},
@@ -261,6 +265,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"timestamp", "2024-01-02T03:04:05+0100", "is not an RFC 3339 timestamp"},
         ErrorCase{"timestamp", "2024-01-02T03:04:05Zjunk", "is not an RFC 3339 timestamp"},
         ErrorCase{"timestamp", " 2024-01-02T03:04:05Z", "is not an RFC 3339 timestamp"},
+        ErrorCase{"timestamp", "2024-01-02t03:04:05z", "(uppercase T and Z"},
+        ErrorCase{"timestamp", "2024-01-02T03:04:05z", "is not an RFC 3339 timestamp"},
         ErrorCase{"timestamp", "0001-01-01T00:00:00+01:00", "outside the range of a timestamp"},
         ErrorCase{"timestamp", "9999-12-31T23:59:59-00:01", "outside the range of a timestamp"},
         ErrorCase{"timestamp", "0000-06-01T00:00:00Z", "outside the range of a timestamp"},
@@ -414,24 +420,55 @@ TEST(SetFieldTest, ClosedEnumAcceptsDeclaredNumbersOnly) {
   EXPECT_THAT(request.sizes(), ElementsAre(test::v1::SIZE_LARGE));
 }
 
-// --- ResolveFieldPath ----------------------------------------------------------------------------
+// --- FieldPath and WalkFields --------------------------------------------------------------------
 
-TEST(ResolveFieldPathTest, ReturnsTheFieldsAndTheirProtoNames) {
-  const auto fields = ResolveFieldPath(*EchoRequest::descriptor(), "nested.inner.id");
-  ASSERT_TRUE(fields.ok()) << fields.status();
-  ASSERT_EQ(fields->size(), 3u);
-  EXPECT_EQ((*fields)[0]->name(), "nested");
-  EXPECT_EQ((*fields)[2]->full_name(), "switchyard.test.v1.Inner.id");
-  EXPECT_EQ(CanonicalFieldPath(*fields), "nested.inner.id");
+TEST(FieldPathTest, ResolvesToTheFieldsAndTheirProtoNames) {
+  const auto path = FieldPath::Resolve(*EchoRequest::descriptor(), "nested.inner.id");
+  ASSERT_TRUE(path.ok()) << path.status();
+  ASSERT_EQ(path->fields().size(), 3u);
+  EXPECT_EQ(path->fields()[0]->name(), "nested");
+  EXPECT_EQ(path->leaf().full_name(), "switchyard.test.v1.Inner.id");
+  EXPECT_EQ(path->canonical(), "nested.inner.id");
 
-  const auto aliased = ResolveFieldPath(*EchoRequest::descriptor(), "nested.displayName");
+  const auto aliased = FieldPath::Resolve(*EchoRequest::descriptor(), "nested.displayName");
   ASSERT_TRUE(aliased.ok()) << aliased.status();
-  EXPECT_EQ(CanonicalFieldPath(*aliased), "nested.display_name");
+  EXPECT_EQ(aliased->name(), "nested.displayName");
+  EXPECT_EQ(aliased->canonical(), "nested.display_name");
 
   // A repeated or map field may be the leaf (body: "repeated_nested" is legal).
-  EXPECT_TRUE(ResolveFieldPath(*EchoRequest::descriptor(), "repeated_nested").ok());
-  EXPECT_EQ(ResolveFieldPath(*EchoRequest::descriptor(), "nested.x").status().code(),
+  EXPECT_TRUE(FieldPath::Resolve(*EchoRequest::descriptor(), "repeated_nested").ok());
+  EXPECT_EQ(FieldPath::Resolve(*EchoRequest::descriptor(), "nested.x").status().message(),
+            "unknown field \"nested.x\"");
+  EXPECT_EQ(FieldPath::Resolve(*EchoRequest::descriptor(), "repeated_nested.id").status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(FieldPathTest, OverlapsWhenEqualOrOneHoldsTheOther) {
+  const auto resolve = [](std::string_view text) {
+    return *FieldPath::Resolve(*EchoRequest::descriptor(), text);
+  };
+  EXPECT_TRUE(resolve("nested.id").Overlaps(resolve("nested.id")));
+  EXPECT_TRUE(resolve("nested").Overlaps(resolve("nested.inner.level")));
+  EXPECT_TRUE(resolve("nested.inner.level").Overlaps(resolve("nested")));
+  EXPECT_TRUE(resolve("nested.displayName").Overlaps(resolve("nested.display_name")));
+  EXPECT_FALSE(resolve("nested.id").Overlaps(resolve("nested.display_name")));
+  EXPECT_FALSE(resolve("payload").Overlaps(resolve("nested")));
+  EXPECT_FALSE(FieldPath().Overlaps(resolve("nested")));
+}
+
+TEST(WalkFieldsTest, ReadsDefaultsAndCreatesOnlyWhenMutable) {
+  const auto path = *FieldPath::Resolve(*EchoRequest::descriptor(), "nested.inner.level");
+  const auto parents = path.fields().first(2);
+  EchoRequest request;
+  const google::protobuf::Message& read = WalkFields(std::as_const(request), parents);
+  EXPECT_EQ(&read, &switchyard::test::v1::Inner::default_instance());
+  EXPECT_FALSE(request.has_nested());
+
+  google::protobuf::Message& written = WalkFields(request, parents);
+  EXPECT_EQ(&written, request.mutable_nested()->mutable_inner());
+  EXPECT_EQ(&WalkFields(request, {}), &request);  // no fields: the root itself
+  ASSERT_TRUE(SetField(request, path, "4").ok());
+  EXPECT_EQ(request.nested().inner().level(), 4);
 }
 
 // --- ParseQuery ----------------------------------------------------------------------------------
@@ -606,6 +643,77 @@ TEST(BindQueryTest, OneofConflictAcrossParametersIsRejected) {
   const absl::Status status = BindQuery(request, "choice_text=a&choice_number=1", {});
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("of the same oneof"));
+}
+
+TEST(QueryBinderTest, BindsNamesFromItsTableAndChecksConflicts) {
+  const auto bound = *FieldPath::Resolve(*EchoRequest::descriptor(), "nested.id");
+  const QueryBinder binder(*EchoRequest::descriptor(), {bound}, false);
+  EchoRequest request;
+  ASSERT_TRUE(binder
+                  .Bind(request,
+                        "nested.inner.level=3&nested.inner.color=COLOR_RED&"
+                        "timestamp.seconds=5&choiceInner.id=x")
+                  .ok());
+  EXPECT_EQ(request.nested().inner().level(), 3);
+  EXPECT_EQ(request.timestamp().seconds(), 5);
+  EXPECT_EQ(request.choice_inner().id(), "x");
+  EXPECT_EQ(binder.Bind(request, "nested.id=1").message(),
+            "query parameter \"nested.id\" conflicts with field \"nested.id\", bound from the "
+            "path or the body");
+  EXPECT_EQ(binder.Bind(request, "nested=1").message(),
+            "query parameter \"nested\" conflicts with field \"nested.id\", bound from the "
+            "path or the body");
+  EXPECT_EQ(QueryBinder().Bind(request, "a=1").message(), "unknown query parameter \"a\"");
+}
+
+// Paths deeper than the table (a recursive type) are resolved when they arrive, with the same
+// checks as names from the table.
+TEST(QueryBinderTest, PathsPastTheTableBindWithTheSameChecks) {
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"(
+    name: "dynamic/node.proto" package: "dynamic.v1" syntax: "proto3"
+    message_type {
+      name: "Node"
+      field { name: "node_id" number: 1 label: LABEL_OPTIONAL type: TYPE_STRING }
+      field { name: "next" number: 2 label: LABEL_OPTIONAL type: TYPE_MESSAGE
+              type_name: ".dynamic.v1.Node" }
+    })",
+                                                            &file));
+  google::protobuf::DescriptorPool pool;
+  ASSERT_NE(pool.BuildFile(file), nullptr);
+  const google::protobuf::Descriptor& node = *pool.FindMessageTypeByName("dynamic.v1.Node");
+  google::protobuf::DynamicMessageFactory factory(&pool);
+  std::unique_ptr<google::protobuf::Message> message(factory.GetPrototype(&node)->New());
+
+  const std::string deep = "next.next.next.next.nodeId";  // 5 segments
+  ASSERT_GT(QueryBinder::kMaxResolvedDepth, 1u);
+  ASSERT_LT(QueryBinder::kMaxResolvedDepth, 5u);
+  const QueryBinder binder(node, {*FieldPath::Resolve(node, "next.next.next.next")}, false);
+  EXPECT_EQ(binder.Bind(*message, deep + "=a").message(),
+            "query parameter \"next.next.next.next.nodeId\" conflicts with field "
+            "\"next.next.next.next\", bound from the path or the body");
+  const QueryBinder free_binder(node, {}, false);
+  ASSERT_TRUE(free_binder.Bind(*message, deep + "=a&next.nodeId=b").ok());
+  const auto path = *FieldPath::Resolve(node, deep);
+  const google::protobuf::Message& leaf_holder =
+      WalkFields(std::as_const(*message), path.fields().first(4));
+  EXPECT_EQ(leaf_holder.GetReflection()->GetString(leaf_holder, &path.leaf()), "a");
+  EXPECT_EQ(free_binder.Bind(*message, deep + "=a&next.next.next.next.node_id=b").message(),
+            "query parameter \"next.next.next.next.node_id\" is given more than once but is "
+            "not repeated");
+  EXPECT_EQ(free_binder.Bind(*message, "next.next.next.next.nope=1").message(),
+            "unknown query parameter \"next.next.next.next.nope\"");
+}
+
+TEST(QueryBinderTest, MovedBinderKeepsItsTable) {
+  QueryBinder original(*EchoRequest::descriptor(),
+                       {*FieldPath::Resolve(*EchoRequest::descriptor(), "payload")}, false);
+  const QueryBinder moved = std::move(original);
+  EchoRequest request;
+  ASSERT_TRUE(moved.Bind(request, "singleInt32=7").ok());
+  EXPECT_EQ(request.single_int32(), 7);
+  EXPECT_THAT(moved.Bind(request, "payload.text=x").message(),
+              HasSubstr("conflicts with field \"payload\""));
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
-#include "gateway/json_codec.hpp"
+#include "gateway/json/json_codec.hpp"
 
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@
 #include <google/protobuf/wrappers.pb.h>
 #include <gtest/gtest.h>
 
+#include "gateway/json/protobuf_json_codec.hpp"
+#include "gateway/json/well_known_text.hpp"
 #include "switchyard/data/v1/data_service.pb.h"
 #include "switchyard/data/v1/job_service.pb.h"
 #include "switchyard/test/v1/closed_enum.pb.h"
@@ -304,6 +307,18 @@ TEST_P(JsonDifferentialTest, PrintsTheSameDocumentAsProtobuf) {
   }
 }
 
+// The A/B candidate's pre-pass lets every canonical document through, in both name styles.
+TEST_P(JsonDifferentialTest, ThePrePassCandidateParsesOurOutputToo) {
+  const auto original = GetParam().make();
+  for (const bool camel_case : {false, true}) {
+    const std::string json = Print(*original, camel_case);
+    std::unique_ptr<Message> parsed(original->New());
+    const absl::Status status = protobuf_json::ParseJsonBody(json, *parsed);
+    ASSERT_TRUE(status.ok()) << status << "\n" << json;
+    EXPECT_TRUE(MessageDifferencer::Equals(*original, *parsed)) << json;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Messages, JsonDifferentialTest, ::testing::ValuesIn(RichMessages()),
                          [](const ::testing::TestParamInfo<NamedMessage>& param) {
                            return param.param.name;
@@ -324,6 +339,65 @@ TEST(JsonCodecTest, EverydayMessagesPrintExactlyAsProtobufDoes) {
   }
   EXPECT_EQ(Print(EchoRequest()), ProtobufPrint(EchoRequest()));
 }
+
+// ---- what protobuf 3.21 accepts and the gateway rejects ---------------------------------------
+
+// Each input is one that protobuf's util::JsonStringToMessage (3.21, with the options shown)
+// accepts; the gateway answers it with a 400. If protobuf grows stricter, the first expectation
+// fails and the row can go.
+struct LaxInput {
+  std::string json;
+  const Message* type;
+  std::string names;            // a part of the gateway's message that names the problem
+  bool ignore_unknown = false;  // JsonParseOptions::ignore_unknown_fields
+};
+
+void PrintTo(const LaxInput& input, std::ostream* out) { *out << input.json; }
+
+class ProtobufLaxnessTest : public ::testing::TestWithParam<LaxInput> {};
+
+TEST_P(ProtobufLaxnessTest, ProtobufAcceptsAndTheGatewayRejects) {
+  const LaxInput& input = GetParam();
+  std::unique_ptr<Message> theirs(input.type->New());
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = input.ignore_unknown;
+  const auto protobuf =
+      google::protobuf::util::JsonStringToMessage(input.json, theirs.get(), options);
+  EXPECT_TRUE(protobuf.ok()) << protobuf.ToString();
+  std::unique_ptr<Message> ours(input.type->New());
+  const absl::Status status = ParseJsonBody(input.json, *ours);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find(input.names), std::string::npos) << status.message();
+  // The A/B candidate (protobuf's parser behind the strictness pre-pass) answers 400 as well.
+  std::unique_ptr<Message> checked(input.type->New());
+  EXPECT_EQ(protobuf_json::ParseJsonBody(input.json, *checked).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+const Message* const kCreate = &user::v1::CreateUserRequest::default_instance();
+const Message* const kList = &user::v1::ListUsersRequest::default_instance();
+const Message* const kEcho = &EchoRequest::default_instance();
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ProtobufLaxnessTest,
+    ::testing::Values(
+        LaxInput{R"({"name": "a", "name": "b"})", kCreate,
+                 R"(field "name": appears more than once)"},
+        LaxInput{R"({"page_size": 1, "pageSize": 2})", kList,
+                 R"(field "pageSize": appears more than once)"},
+        LaxInput{R"({'name': 'a'})", kCreate, "expected a member name in double quotes"},
+        LaxInput{R"({name: "a"})", kCreate, "expected a member name in double quotes"},
+        LaxInput{R"({"name": "a",})", kCreate, "expected a member name"},
+        LaxInput{R"({"page_size": "+1"})", kList, R"("+1" is not a valid int32)"},
+        LaxInput{R"({"page_size": "01"})", kList, R"("01" is not a valid int32)"},
+        LaxInput{R"({"single_bool": "true"})", kEcho, "expected true or false, got a string"},
+        LaxInput{"{\"name\": \"a\x01\"}", kCreate, "control character"},
+        LaxInput{R"({"timestamp": "2024-01-02T03:04:05.1234567890Z"})", kEcho,
+                 "is not an RFC 3339 timestamp"},
+        LaxInput{R"({"duration": "+1s"})", kEcho, R"("+1s" is not a duration)"},
+        LaxInput{R"({"duration": "1.s"})", kEcho, R"("1.s" is not a duration)"},
+        LaxInput{R"({"color": "COLOR_PURPLE"})", kEcho, "is not a value of enum", true},
+        LaxInput{R"({"bogus": 1})", kCreate, R"(unknown field "bogus")", true}));
 
 // ---- strictness -----------------------------------------------------------------------------
 
@@ -526,10 +600,12 @@ INSTANTIATE_TEST_SUITE_P(
                 R"(field "timestamp": "2024-13-01T00:00:00Z" is not an RFC 3339 timestamp)"},
         BadBody{R"({"timestamp": "2023-02-29T00:00:00Z"})", "is not an RFC 3339 timestamp"},
         BadBody{R"({"timestamp": "2024-04-31T00:00:00Z"})", "is not an RFC 3339 timestamp"},
-        BadBody{R"({"timestamp": "0000-01-01T00:00:00Z"})", "is not an RFC 3339 timestamp"},
+        BadBody{R"({"timestamp": "0000-01-01T00:00:00Z"})", "is outside the range of a timestamp"},
         BadBody{R"({"timestamp": "10000-01-01T00:00:00Z"})", "is not an RFC 3339 timestamp"},
-        BadBody{R"({"timestamp": "0001-01-01T00:00:00+01:00"})", "is not an RFC 3339 timestamp"},
-        BadBody{R"({"timestamp": "9999-12-31T23:59:59-00:01"})", "is not an RFC 3339 timestamp"},
+        BadBody{R"({"timestamp": "0001-01-01T00:00:00+01:00"})",
+                "outside the range of a timestamp"},
+        BadBody{R"({"timestamp": "9999-12-31T23:59:59-00:01"})",
+                "outside the range of a timestamp"},
         BadBody{R"({"timestamp": "2024-01-02T03:04:05"})", "is not an RFC 3339 timestamp"},
         BadBody{R"({"timestamp": "2024-01-02 03:04:05Z"})", "is not an RFC 3339 timestamp"},
         BadBody{R"({"timestamp": "2024-01-02t03:04:05z"})", "is not an RFC 3339 timestamp"},
@@ -554,8 +630,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadBody{R"({"duration": "+1s"})", "is not a duration"},
         BadBody{R"({"duration": "1 s"})", "is not a duration"},
         BadBody{R"({"duration": "1.0000000001s"})", "is not a duration"},
-        BadBody{R"({"duration": "315576000001s"})", "is not a duration"},
-        BadBody{R"({"duration": "99999999999999999999s"})", "is not a duration"},
+        BadBody{R"({"duration": "315576000001s"})", "is outside the range of a duration"},
+        BadBody{R"({"duration": "99999999999999999999s"})", "is outside the range of a duration"},
         BadBody{R"({"duration": 90})", R"(field "duration": expected a duration string)"},
         BadBody{R"({"field_mask": 5})", R"(field "field_mask": expected a string)"},
         BadBody{R"({"field_mask": "a,,b"})", "has an empty field path"},
@@ -984,38 +1060,36 @@ TEST(JsonCodecTest, ValuesWithoutAJsonFormFailToPrintAndLeaveTheOutputAlone) {
 
 // ---- building blocks ------------------------------------------------------------------------
 
-TEST(JsonCodecInternalTest, TimestampsRoundTripAcrossTheRange) {
-  namespace internal = json_codec_internal;
+TEST(WellKnownTextTest, TimestampsRoundTripAcrossTheRange) {
   for (std::int64_t seconds = -62135596800; seconds <= 253402300799; seconds += 7776037) {
     std::string text;
-    ASSERT_TRUE(internal::FormatTimestamp(seconds, 1000, text));
+    ASSERT_TRUE(FormatTimestamp(seconds, 1000, text));
     std::int64_t parsed_seconds = 0;
     std::int32_t parsed_nanos = 0;
-    ASSERT_TRUE(internal::ParseTimestamp(text, parsed_seconds, parsed_nanos)) << text;
+    ASSERT_EQ(ParseTimestamp(text, parsed_seconds, parsed_nanos), TextFormError::kNone) << text;
     EXPECT_EQ(parsed_seconds, seconds) << text;
     EXPECT_EQ(parsed_nanos, 1000) << text;
     EXPECT_EQ(text, Print(MakeTimestamp(seconds, 1000)).substr(1, text.size()));
     EXPECT_EQ(Print(MakeTimestamp(seconds, 1000)), ProtobufPrint(MakeTimestamp(seconds, 1000)));
   }
   std::string text;
-  EXPECT_TRUE(internal::FormatTimestamp(-62135596800, 0, text));
+  EXPECT_TRUE(FormatTimestamp(-62135596800, 0, text));
   EXPECT_EQ(text, "0001-01-01T00:00:00Z");
-  EXPECT_FALSE(internal::FormatTimestamp(-62135596801, 0, text));
-  EXPECT_FALSE(internal::FormatTimestamp(0, 1000000000, text));
+  EXPECT_FALSE(FormatTimestamp(-62135596801, 0, text));
+  EXPECT_FALSE(FormatTimestamp(0, 1000000000, text));
 }
 
-TEST(JsonCodecInternalTest, Base64RoundTripsEveryLength) {
-  namespace internal = json_codec_internal;
+TEST(WellKnownTextTest, Base64RoundTripsEveryLength) {
   std::string bytes;
   for (int length = 0; length < 40; ++length) {
     std::string encoded;
-    internal::Base64Encode(bytes, encoded);
+    Base64Encode(bytes, encoded);
     std::string decoded;
-    ASSERT_TRUE(internal::Base64Decode(encoded, decoded)) << encoded;
+    ASSERT_TRUE(Base64Decode(encoded, decoded)) << encoded;
     EXPECT_EQ(decoded, bytes);
     while (!encoded.empty() && encoded.back() == '=') encoded.pop_back();
     decoded.clear();
-    ASSERT_TRUE(internal::Base64Decode(encoded, decoded)) << encoded;
+    ASSERT_TRUE(Base64Decode(encoded, decoded)) << encoded;
     EXPECT_EQ(decoded, bytes);
     bytes.push_back(static_cast<char>(length * 37 + 200));
   }

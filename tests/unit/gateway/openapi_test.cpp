@@ -1,4 +1,4 @@
-#include "gateway/openapi.hpp"
+#include "gateway/openapi/openapi.hpp"
 
 #include <cstdlib>
 #include <fstream>

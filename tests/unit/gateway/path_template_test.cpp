@@ -1,4 +1,4 @@
-#include "gateway/path_template.hpp"
+#include "gateway/routing/path_template.hpp"
 
 #include <compare>
 #include <optional>

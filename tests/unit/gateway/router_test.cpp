@@ -1,4 +1,4 @@
-#include "gateway/router.hpp"
+#include "gateway/routing/router.hpp"
 
 #include <ostream>
 #include <random>

@@ -1,4 +1,4 @@
-#include "gateway/http_mapping.hpp"
+#include "gateway/routing/http_mapping.hpp"
 
 #include <charconv>
 

@@ -14,9 +14,29 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
-#include "gateway/router.hpp"
+#include "gateway/routing/field_binding.hpp"
+#include "gateway/routing/router.hpp"
 
 namespace switchyard::gateway {
+
+// A Location template ("/api/users/{user.id}") with each `{field.path}` resolved against the
+// response type at start-up; the fields must be singular strings or 32/64-bit signed integers.
+class LocationTemplate {
+ public:
+  static absl::StatusOr<LocationTemplate> Parse(std::string_view text,
+                                                const google::protobuf::Descriptor& response);
+
+  bool empty() const { return parts_.empty(); }
+  // The template with each field's value from `response`.
+  std::string Expand(const google::protobuf::Message& response) const;
+
+ private:
+  struct Part {
+    std::string literal;  // the text before `field`
+    FieldPath field;      // empty for the text after the last field
+  };
+  std::vector<Part> parts_;
+};
 
 struct RouteTarget {
   const google::protobuf::MethodDescriptor* method = nullptr;
@@ -27,7 +47,13 @@ struct RouteTarget {
   std::string path_template;  // "/api/users/{id}": the route label in logs and metrics
   std::string body;           // "" (no body), "*" (whole request) or a message field's name
   std::string response_body;  // "" (whole response) or a message field's name
-  std::vector<std::string> path_fields;  // fields bound from the path
+  // Resolved at start-up: the path template's variables (in its order), `body` when it names a
+  // field, `response_body`, the Location template and what the query string may set.
+  std::vector<FieldPath> path_fields;
+  FieldPath body_field;
+  FieldPath response_field;
+  LocationTemplate location_template;
+  QueryBinder query;
   unsigned success_status = 200;
   std::string location;      // template for Location on success, e.g. "/api/users/{user.id}"
   std::size_t upstream = 0;  // index into the gateway's upstreams
@@ -50,8 +76,5 @@ class RouteTable {
   std::deque<RouteTarget> routes_;  // a deque keeps the router's pointers valid
   Router<const RouteTarget*> router_;
 };
-
-// Fills a Location template's `{field.path}` parts from `message`; unknown parts stay empty.
-std::string ExpandLocation(std::string_view location, const google::protobuf::Message& message);
 
 }  // namespace switchyard::gateway

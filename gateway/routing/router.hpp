@@ -20,7 +20,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 
-#include "gateway/path_template.hpp"
+#include "gateway/routing/path_template.hpp"
 
 namespace switchyard::gateway {
 

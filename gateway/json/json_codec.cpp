@@ -2,7 +2,7 @@
 // through reflection as it goes (no DOM). Strings without escapes are never copied before they
 // reach their field.
 
-#include "gateway/json_codec.hpp"
+#include "gateway/json/json_codec.hpp"
 
 #include <array>
 #include <charconv>
@@ -23,6 +23,8 @@
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
+
+#include "gateway/json/well_known_text.hpp"
 
 namespace switchyard::gateway {
 namespace {
@@ -1048,9 +1050,7 @@ class Parser {
         if (value.kind != JsonKind::kString) return UnexpectedValue(Expected(field), value.kind);
         std::string bytes;
         if (field.type == FieldDescriptor::TYPE_BYTES) {
-          if (!json_codec_internal::Base64Decode(value.text, bytes)) {
-            return ValueError(Cat(Echo(value), " is not valid base64"));
-          }
+          if (!Base64Decode(value.text, bytes)) return ValueError(Base64Problem(Echo(value)));
         } else {
           bytes.assign(value.text);
         }
@@ -1195,10 +1195,9 @@ class Parser {
     if (!ReadWellKnownString(kind, "an RFC 3339 timestamp string", value)) return false;
     std::int64_t seconds = 0;
     std::int32_t nanos = 0;
-    if (!json_codec_internal::ParseTimestamp(value.text, seconds, nanos)) {
-      return ValueError(Cat(Echo(value),
-                            " is not an RFC 3339 timestamp such as \"2024-01-02T03:04:05.5Z\" "
-                            "(years 0001-9999, Z or an offset, up to 9 fractional digits)"));
+    if (const TextFormError error = ParseTimestamp(value.text, seconds, nanos);
+        error != TextFormError::kNone) {
+      return ValueError(TimestampProblem(Echo(value), error));
     }
     return SetSecondsAndNanos(message, table, seconds, nanos);
   }
@@ -1208,10 +1207,9 @@ class Parser {
     if (!ReadWellKnownString(kind, "a duration string such as \"1.5s\"", value)) return false;
     std::int64_t seconds = 0;
     std::int32_t nanos = 0;
-    if (!json_codec_internal::ParseDuration(value.text, seconds, nanos)) {
-      return ValueError(Cat(Echo(value),
-                            " is not a duration such as \"1.5s\" (seconds with up to 9 "
-                            "fractional digits, within +-315576000000s)"));
+    if (const TextFormError error = ParseDuration(value.text, seconds, nanos);
+        error != TextFormError::kNone) {
+      return ValueError(DurationProblem(Echo(value), error));
     }
     return SetSecondsAndNanos(message, table, seconds, nanos);
   }
@@ -1374,5 +1372,28 @@ absl::Status ParseJsonBody(std::string_view json, google::protobuf::Message& mes
   Parser parser(json, options.max_depth, *message.GetDescriptor());
   return parser.Parse(message);
 }
+
+namespace json_codec_internal {
+
+WellKnownType GetWellKnownType(const google::protobuf::Descriptor& descriptor) {
+  if (descriptor.file()->package() != "google.protobuf") return WellKnownType::kNone;
+  const std::string_view name = descriptor.name();
+  if (name == "Timestamp") return WellKnownType::kTimestamp;
+  if (name == "Duration") return WellKnownType::kDuration;
+  if (name == "FieldMask") return WellKnownType::kFieldMask;
+  if (name == "Struct") return WellKnownType::kStruct;
+  if (name == "Value") return WellKnownType::kValue;
+  if (name == "ListValue") return WellKnownType::kListValue;
+  if (name == "Any") return WellKnownType::kAny;
+  if (name == "Empty") return WellKnownType::kEmpty;
+  if (name == "DoubleValue" || name == "FloatValue" || name == "Int64Value" ||
+      name == "UInt64Value" || name == "Int32Value" || name == "UInt32Value" ||
+      name == "BoolValue" || name == "StringValue" || name == "BytesValue") {
+    return WellKnownType::kWrapper;
+  }
+  return WellKnownType::kNone;
+}
+
+}  // namespace json_codec_internal
 
 }  // namespace switchyard::gateway

@@ -1,4 +1,7 @@
-#include "gateway/route_table.hpp"
+#include "gateway/routing/route_table.hpp"
+
+#include <optional>
+#include <utility>
 
 #include "google/api/annotations.pb.h"
 #include <google/protobuf/reflection.h>
@@ -48,20 +51,14 @@ absl::Status RuleMethodAndPath(const google::api::HttpRule& rule, std::string& m
   return absl::OkStatus();
 }
 
-// The field a dotted path names in `type`, or nullptr.
-const FieldDescriptor* FindFieldPath(const Descriptor* type, std::string_view path) {
-  const FieldDescriptor* field = nullptr;
-  while (type != nullptr) {
-    const auto dot = path.find('.');
-    const std::string name(path.substr(0, dot));
-    field = type->FindFieldByName(name);
-    if (field == nullptr) return nullptr;
-    if (dot == std::string_view::npos) return field;
-    if (field->type() != FieldDescriptor::TYPE_MESSAGE || field->is_repeated()) return nullptr;
-    type = field->message_type();
-    path.remove_prefix(dot + 1);
+// `path` resolved against `type` when it names a singular message field, else nullptr.
+std::optional<FieldPath> SingularMessagePath(const Descriptor& type, std::string_view path) {
+  absl::StatusOr<FieldPath> resolved = FieldPath::Resolve(type, path);
+  if (!resolved.ok() || resolved->leaf().cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
+      resolved->leaf().is_repeated()) {
+    return std::nullopt;
   }
-  return nullptr;
+  return *std::move(resolved);
 }
 
 }  // namespace
@@ -86,20 +83,20 @@ absl::Status RouteTable::AddRule(const MethodDescriptor* method, const google::a
   target.body = rule.body();
   target.response_body = rule.response_body();
   if (!target.body.empty() && target.body != "*") {
-    const FieldDescriptor* field = FindFieldPath(method->input_type(), target.body);
-    if (field == nullptr || field->type() != FieldDescriptor::TYPE_MESSAGE ||
-        field->is_repeated()) {
+    auto field = SingularMessagePath(*method->input_type(), target.body);
+    if (!field) {
       return absl::InvalidArgumentError(where + ": body \"" + target.body +
                                         "\" must name a singular message field of the request");
     }
+    target.body_field = *std::move(field);
   }
   if (!target.response_body.empty()) {
-    const FieldDescriptor* field = FindFieldPath(method->output_type(), target.response_body);
-    if (field == nullptr || field->type() != FieldDescriptor::TYPE_MESSAGE ||
-        field->is_repeated()) {
+    auto field = SingularMessagePath(*method->output_type(), target.response_body);
+    if (!field) {
       return absl::InvalidArgumentError(where + ": response_body \"" + target.response_body +
                                         "\" must name a singular message field of the response");
     }
+    target.response_field = *std::move(field);
   }
   const auto& options = method->options();
   if (options.HasExtension(switchyard::api::v1::http_response)) {
@@ -111,6 +108,12 @@ absl::Status RouteTable::AddRule(const MethodDescriptor* method, const google::a
       target.success_status = static_cast<unsigned>(response.success_status());
     }
     target.location = response.location();
+    auto location = LocationTemplate::Parse(target.location, *method->output_type());
+    if (!location.ok()) {
+      return absl::InvalidArgumentError(where + ": location \"" + target.location +
+                                        "\": " + std::string(location.status().message()));
+    }
+    target.location_template = *std::move(location);
   }
 
   auto parsed = PathTemplate::Parse(target.path_template);
@@ -119,14 +122,17 @@ absl::Status RouteTable::AddRule(const MethodDescriptor* method, const google::a
                                       "\": " + std::string(parsed.status().message()));
   }
   for (const std::string& variable : parsed->variables()) {
-    const FieldDescriptor* field = FindFieldPath(method->input_type(), variable);
-    if (field == nullptr || field->is_repeated() ||
-        field->type() == FieldDescriptor::TYPE_MESSAGE) {
+    absl::StatusOr<FieldPath> field = FieldPath::Resolve(*method->input_type(), variable);
+    if (!field.ok() || field->leaf().is_repeated() ||
+        field->leaf().cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       return absl::InvalidArgumentError(where + ": path variable \"" + variable +
                                         "\" must name a singular scalar field of the request");
     }
-    target.path_fields.push_back(variable);
+    target.path_fields.push_back(*std::move(field));
   }
+  std::vector<FieldPath> bound = target.path_fields;
+  if (!target.body_field.empty()) bound.push_back(target.body_field);
+  target.query = QueryBinder(*method->input_type(), std::move(bound), target.body == "*");
   routes_.push_back(std::move(target));
   const RouteTarget* stored = &routes_.back();
   if (auto status = router_.Add(stored->http_method, *std::move(parsed), stored); !status.ok()) {
@@ -164,40 +170,57 @@ absl::StatusOr<std::unique_ptr<RouteTable>> RouteTable::Build(
   return table;
 }
 
-std::string ExpandLocation(std::string_view location, const google::protobuf::Message& message) {
-  std::string out;
-  out.reserve(location.size() + 40);
-  while (!location.empty()) {
-    const auto open = location.find('{');
+absl::StatusOr<LocationTemplate> LocationTemplate::Parse(std::string_view text,
+                                                         const Descriptor& response) {
+  LocationTemplate result;
+  while (!text.empty()) {
+    const auto open = text.find('{');
+    Part part;
+    part.literal = std::string(text.substr(0, open));
     if (open == std::string_view::npos) {
-      out.append(location);
+      result.parts_.push_back(std::move(part));
       break;
     }
-    out.append(location.substr(0, open));
-    const auto close = location.find('}', open);
-    if (close == std::string_view::npos) break;
-    std::string_view path = location.substr(open + 1, close - open - 1);
-    location.remove_prefix(close + 1);
-    const Message* current = &message;
-    while (current != nullptr) {
-      const auto dot = path.find('.');
-      const FieldDescriptor* field =
-          current->GetDescriptor()->FindFieldByName(std::string(path.substr(0, dot)));
-      if (field == nullptr || field->is_repeated()) break;
-      const auto* reflection = current->GetReflection();
-      if (dot == std::string_view::npos) {
-        if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-          out += reflection->GetString(*current, field);
-        } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
-          out += std::to_string(reflection->GetInt64(*current, field));
-        } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_INT32) {
-          out += std::to_string(reflection->GetInt32(*current, field));
-        }
+    const auto close = text.find('}', open);
+    if (close == std::string_view::npos) return absl::InvalidArgumentError("unclosed '{'");
+    const std::string_view name = text.substr(open + 1, close - open - 1);
+    absl::StatusOr<FieldPath> field = FieldPath::Resolve(response, name);
+    if (!field.ok()) return field.status();
+    const auto type = field->leaf().cpp_type();
+    if (field->leaf().is_repeated() ||
+        (type != FieldDescriptor::CPPTYPE_STRING && type != FieldDescriptor::CPPTYPE_INT64 &&
+         type != FieldDescriptor::CPPTYPE_INT32)) {
+      return absl::InvalidArgumentError("field \"" + std::string(name) +
+                                        "\" must be a singular string or signed integer");
+    }
+    part.field = *std::move(field);
+    result.parts_.push_back(std::move(part));
+    text.remove_prefix(close + 1);
+  }
+  return result;
+}
+
+std::string LocationTemplate::Expand(const Message& response) const {
+  std::string out;
+  for (const Part& part : parts_) {
+    out += part.literal;
+    if (part.field.empty()) continue;
+    const auto fields = part.field.fields();
+    const Message& holder = WalkFields(response, fields.first(fields.size() - 1));
+    const auto& reflection = *holder.GetReflection();
+    const FieldDescriptor* leaf = &part.field.leaf();
+    switch (leaf->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        out += reflection.GetString(holder, leaf);
         break;
-      }
-      if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) break;
-      current = &reflection->GetMessage(*current, field);
-      path.remove_prefix(dot + 1);
+      case FieldDescriptor::CPPTYPE_INT64:
+        out += std::to_string(reflection.GetInt64(holder, leaf));
+        break;
+      case FieldDescriptor::CPPTYPE_INT32:
+        out += std::to_string(reflection.GetInt32(holder, leaf));
+        break;
+      default:
+        break;  // Parse admits no other type
     }
   }
   return out;

@@ -1,4 +1,6 @@
-#include "gateway/rest_handler.hpp"
+#include "gateway/routing/rest_handler.hpp"
+
+#include <utility>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
@@ -7,15 +9,15 @@
 #include <grpcpp/support/proto_buffer_writer.h>
 
 #include "common/grpc_client.hpp"
-#include "gateway/console_assets.hpp"
-#include "gateway/field_binding.hpp"
-#include "gateway/http_mapping.hpp"
-#include "gateway/json_codec.hpp"
+#include "gateway/console/console_assets.hpp"
+#include "gateway/json/json_codec.hpp"
+#include "gateway/json/protobuf_json_codec.hpp"
+#include "gateway/routing/field_binding.hpp"
+#include "gateway/routing/http_mapping.hpp"
 
 namespace switchyard::gateway {
 
 namespace http = boost::beast::http;
-using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
 namespace {
@@ -26,33 +28,21 @@ constexpr std::string_view kAllowedRequestHeaders =
 
 std::string_view View(boost::beast::string_view text) { return {text.data(), text.size()}; }
 
-// The message a dotted path of singular message fields names inside `root`.
-Message* MutableSubMessage(Message* root, std::string_view path) {
-  Message* current = root;
-  while (current != nullptr && !path.empty()) {
-    const auto dot = path.find('.');
-    const FieldDescriptor* field =
-        current->GetDescriptor()->FindFieldByName(std::string(path.substr(0, dot)));
-    if (field == nullptr) return nullptr;
-    current = current->GetReflection()->MutableMessage(current, field);
-    if (dot == std::string_view::npos) break;
-    path.remove_prefix(dot + 1);
-  }
-  return current;
+// The JSON codec; the A/B build (SWITCHYARD_JSON_CODEC=protobuf) swaps in protobuf's.
+absl::Status ParseBody(std::string_view json, Message& message) {
+#ifdef SWITCHYARD_JSON_CODEC_PROTOBUF
+  return protobuf_json::ParseJsonBody(json, message);
+#else
+  return ParseJsonBody(json, message);
+#endif
 }
 
-const Message* SubMessage(const Message& root, std::string_view path) {
-  const Message* current = &root;
-  while (current != nullptr && !path.empty()) {
-    const auto dot = path.find('.');
-    const FieldDescriptor* field =
-        current->GetDescriptor()->FindFieldByName(std::string(path.substr(0, dot)));
-    if (field == nullptr) return nullptr;
-    current = &current->GetReflection()->GetMessage(*current, field);
-    if (dot == std::string_view::npos) break;
-    path.remove_prefix(dot + 1);
-  }
-  return current;
+absl::Status PrintBody(const Message& message, const JsonOutputOptions& options, std::string& out) {
+#ifdef SWITCHYARD_JSON_CODEC_PROTOBUF
+  return protobuf_json::PrintJson(message, options, out);
+#else
+  return PrintJson(message, options, out);
+#endif
 }
 
 // What a client may see of a failed call. Transport-level failures carry internal addresses and
@@ -231,20 +221,19 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
       co_return Error(415, grpc::StatusCode::INVALID_ARGUMENT,
                       "Content-Type must be application/json", request_id, &request);
     }
-    Message* body_target = route.body == "*" ? message : MutableSubMessage(message, route.body);
-    if (auto status = ParseJsonBody(request.body(), *body_target); !status.ok()) {
+    Message& body_target = WalkFields(*message, route.body_field.fields());
+    if (auto status = ParseBody(request.body(), body_target); !status.ok()) {
       co_return bad_request(std::string(status.message()));
     }
   }
-  for (const auto& [field, value] : bindings) {
-    if (auto status = SetField(*message, field, value); !status.ok()) {
+  // The router yields the template's variables in the order the route resolved them.
+  for (std::size_t i = 0; i < bindings.size() && i < route.path_fields.size(); ++i) {
+    if (auto status = SetField(*message, route.path_fields[i], bindings[i].second); !status.ok()) {
       co_return bad_request(std::string(status.message()));
     }
   }
   if (!query.empty()) {
-    std::vector<std::string> excluded = route.path_fields;
-    if (!route.body.empty()) excluded.push_back(route.body);
-    if (auto status = BindQuery(*message, query, excluded); !status.ok()) {
+    if (auto status = route.query.Bind(*message, query); !status.ok()) {
       co_return bad_request(std::string(status.message()));
     }
   }
@@ -319,17 +308,17 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
 
   HttpResponse response{static_cast<http::status>(route.success_status), 11};
   if (route.success_status != 204) {
-    const Message* out =
-        route.response_body.empty() ? reply : SubMessage(*reply, route.response_body);
+    const Message& out = WalkFields(std::as_const(*reply), route.response_field.fields());
     std::string json;
-    if (!PrintJson(*out, JsonOutputOptions{options_.camel_case_json}, json).ok()) {
+    if (!PrintBody(out, JsonOutputOptions{options_.camel_case_json}, json).ok()) {
       co_return Error(500, grpc::StatusCode::INTERNAL, "internal error", request_id, &request);
     }
     response.set(http::field::content_type, kJsonType);
     response.body() = std::move(json);
   }
-  if ((route.success_status == 201 || route.success_status == 202) && !route.location.empty()) {
-    response.set(http::field::location, ExpandLocation(route.location, *reply));
+  if ((route.success_status == 201 || route.success_status == 202) &&
+      !route.location_template.empty()) {
+    response.set(http::field::location, route.location_template.Expand(*reply));
   }
   // A service sets response headers by sending initial metadata named x-... (not binary ones).
   for (const auto& [key, value] : context.GetServerInitialMetadata()) {

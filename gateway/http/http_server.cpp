@@ -1,4 +1,4 @@
-#include "gateway/http_server.hpp"
+#include "gateway/http/http_server.hpp"
 
 #include <condition_variable>
 #include <future>

@@ -5,7 +5,6 @@
 // protobuf's own util::JsonStringToMessage (3.21) is lax, and neither direction goes through a
 // DOM, a TypeResolver or a binary re-encoding.
 
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -74,23 +73,6 @@ enum class WellKnownType {
 };
 
 WellKnownType GetWellKnownType(const google::protobuf::Descriptor& descriptor);
-
-// RFC 3339, "1972-01-01T10:00:20.021Z" or with an offset ("...+01:00"); up to 9 fractional
-// digits; years 0001-9999. False when `text` is not one.
-bool ParseTimestamp(std::string_view text, std::int64_t& seconds, std::int32_t& nanos);
-// Appends the UTC form with 0, 3, 6 or 9 fractional digits. False when out of range.
-bool FormatTimestamp(std::int64_t seconds, std::int32_t nanos, std::string& out);
-
-// "1.5s", "-3s", "0.000000001s": up to 9 fractional digits, within +-315576000000 seconds.
-bool ParseDuration(std::string_view text, std::int64_t& seconds, std::int32_t& nanos);
-// Appends e.g. "1.500s"; seconds and nanos of opposite signs are normalised. False when out of
-// range.
-bool FormatDuration(std::int64_t seconds, std::int32_t nanos, std::string& out);
-
-// Standard or URL-safe alphabet, padding optional. False on any other character or length.
-bool Base64Decode(std::string_view text, std::string& out);
-// Appends the standard, padded encoding.
-void Base64Encode(std::string_view bytes, std::string& out);
 
 }  // namespace json_codec_internal
 }  // namespace switchyard::gateway

@@ -1,4 +1,4 @@
-#include "gateway/upstream.hpp"
+#include "gateway/routing/upstream.hpp"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>

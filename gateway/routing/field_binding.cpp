@@ -1,16 +1,18 @@
-#include "gateway/field_binding.hpp"
+#include "gateway/routing/field_binding.hpp"
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <system_error>
+#include <type_traits>
+#include <utility>
 #include <variant>
 
 #include "common/validation.hpp"
-#include "gateway/path_template.hpp"
+#include "gateway/json/well_known_text.hpp"
+#include "gateway/routing/path_template.hpp"
 
 namespace switchyard::gateway {
 namespace {
@@ -22,12 +24,6 @@ using google::protobuf::FileDescriptor;
 using google::protobuf::Message;
 using google::protobuf::OneofDescriptor;
 using google::protobuf::Reflection;
-
-// google.protobuf.Timestamp covers 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
-constexpr std::int64_t kMinTimestampSeconds = -62'135'596'800;
-constexpr std::int64_t kMaxTimestampSeconds = 253'402'300'799;
-// google.protobuf.Duration covers about +-10000 years.
-constexpr std::int64_t kMaxDurationSeconds = 315'576'000'000;
 
 // Quotes `text` for an error message: printable ASCII as is, other bytes as \xNN, at most 64 bytes.
 // Error messages end up in JSON bodies and logs, so they never carry raw client bytes.
@@ -62,6 +58,10 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 
+// A QueryBinder's table stops growing here (recursive or very wide types): names past it are
+// resolved when they arrive.
+constexpr std::size_t kMaxQueryNames = 4096;
+
 // --- Field paths -------------------------------------------------------------------------------
 
 const FieldDescriptor* FindField(const Descriptor& descriptor, std::string_view name) {
@@ -72,9 +72,9 @@ const FieldDescriptor* FindField(const Descriptor& descriptor, std::string_view 
   return nullptr;
 }
 
-// Like ResolveFieldPath; `unknown` tells a missing field apart from the other errors.
-absl::Status Resolve(const Descriptor& descriptor, std::string_view field_path,
-                     std::vector<const FieldDescriptor*>& fields, bool& unknown) {
+// The fields `field_path` names; `unknown` tells a missing field apart from the other errors.
+absl::Status ResolveChain(const Descriptor& descriptor, std::string_view field_path,
+                          std::vector<const FieldDescriptor*>& fields, bool& unknown) {
   unknown = false;
   fields.clear();
   const Descriptor* current = &descriptor;
@@ -186,48 +186,11 @@ NumberError ParseFloat(std::string_view text, Float& out) {
   return ec == std::errc() ? NumberError::kNone : NumberError::kSyntax;
 }
 
-// Base64 in the standard or the URL-safe alphabet (not mixed), padding optional but correct when
-// present. A ' ' stands for '+' (see SetField).
-std::optional<std::string> DecodeBase64(std::string_view text) {
-  std::size_t length = text.size();
-  std::size_t padding = 0;
-  while (length > 0 && padding < 2 && text[length - 1] == '=') {
-    --length;
-    ++padding;
-  }
-  if ((padding > 0 && text.size() % 4 != 0) || length % 4 == 1) return std::nullopt;
-  bool standard = false;
-  bool url_safe = false;
-  std::string out;
-  out.reserve(length / 4 * 3 + 2);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < length; ++i) {
-    const char c = text[i];
-    std::uint32_t value = 0;
-    if (IsUpper(c)) {
-      value = static_cast<std::uint32_t>(c - 'A');
-    } else if (IsLower(c)) {
-      value = static_cast<std::uint32_t>(c - 'a' + 26);
-    } else if (IsDigit(c)) {
-      value = static_cast<std::uint32_t>(c - '0' + 52);
-    } else if (c == '+' || c == ' ' || c == '/') {
-      standard = true;
-      value = c == '/' ? 63 : 62;
-    } else if (c == '-' || c == '_') {
-      url_safe = true;
-      value = c == '_' ? 63 : 62;
-    } else {
-      return std::nullopt;
-    }
-    buffer = ((buffer << 6) | value) & 0xFFFFFFu;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFFu);
-    }
-  }
-  if (standard && url_safe) return std::nullopt;
+// In a query string an unencoded '+' arrives as a space, and a space is never valid in a
+// Timestamp or in base64: read it as the '+' it was.
+std::string SpaceAsPlus(std::string_view text) {
+  std::string out(text);
+  std::replace(out.begin(), out.end(), ' ', '+');
   return out;
 }
 
@@ -298,9 +261,11 @@ absl::Status ParseScalar(const FieldDescriptor& field, std::string_view name, st
     }
     case FieldDescriptor::CPPTYPE_STRING:
       if (field.type() == FieldDescriptor::TYPE_BYTES) {
-        std::optional<std::string> bytes = DecodeBase64(text);
-        if (!bytes.has_value()) return InvalidValue(name, Quote(text) + " is not base64");
-        out = *std::move(bytes);
+        std::string bytes;
+        if (!Base64Decode(SpaceAsPlus(text), bytes)) {
+          return InvalidValue(name, Base64Problem(Quote(text)));
+        }
+        out = std::move(bytes);
         return absl::OkStatus();
       }
       if (!IsValidUtf8(text)) return InvalidValue(name, "the text is not valid UTF-8");
@@ -399,105 +364,17 @@ struct SecondsNanos {
   std::int32_t nanos = 0;
 };
 
-// Reads exactly `count` digits at `pos`.
-bool ReadFixedDigits(std::string_view text, std::size_t& pos, std::size_t count, int& out) {
-  if (pos + count > text.size()) return false;
-  out = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (!IsDigit(text[pos + i])) return false;
-    out = out * 10 + (text[pos + i] - '0');
-  }
-  pos += count;
-  return true;
+// A Timestamp or a Duration read by the parsers JSON bodies use (gateway/json/well_known_text).
+absl::Status ParseTimestampLeaf(std::string_view name, std::string_view text, SecondsNanos& out) {
+  const TextFormError error = ParseTimestamp(SpaceAsPlus(text), out.seconds, out.nanos);
+  if (error == TextFormError::kNone) return absl::OkStatus();
+  return InvalidValue(name, TimestampProblem(Quote(text), error));
 }
 
-bool ReadChar(std::string_view text, std::size_t& pos, std::string_view accepted) {
-  if (pos >= text.size() || accepted.find(text[pos]) == std::string_view::npos) return false;
-  ++pos;
-  return true;
-}
-
-// Reads '.' and 1 to 9 digits if present, as nanoseconds.
-bool ReadFraction(std::string_view text, std::size_t& pos, std::int32_t& nanos) {
-  nanos = 0;
-  if (pos >= text.size() || text[pos] != '.') return true;
-  ++pos;
-  std::size_t digits = 0;
-  while (pos < text.size() && IsDigit(text[pos])) {
-    if (++digits > 9) return false;
-    nanos = nanos * 10 + (text[pos++] - '0');
-  }
-  if (digits == 0) return false;
-  for (std::size_t i = digits; i < 9; ++i) nanos *= 10;
-  return true;
-}
-
-// RFC 3339: 2024-01-02T03:04:05[.123456789](Z|+01:00|-01:00), 'T' and 'Z' in either case.
-absl::Status ParseTimestamp(std::string_view name, std::string_view text, SecondsNanos& out) {
-  auto syntax_error = [&] {
-    return InvalidValue(
-        name, Quote(text) + " is not an RFC 3339 timestamp (e.g. 2024-01-02T03:04:05.5Z)");
-  };
-  std::size_t pos = 0;
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!ReadFixedDigits(text, pos, 4, year) || !ReadChar(text, pos, "-") ||
-      !ReadFixedDigits(text, pos, 2, month) || !ReadChar(text, pos, "-") ||
-      !ReadFixedDigits(text, pos, 2, day) || !ReadChar(text, pos, "Tt") ||
-      !ReadFixedDigits(text, pos, 2, hour) || !ReadChar(text, pos, ":") ||
-      !ReadFixedDigits(text, pos, 2, minute) || !ReadChar(text, pos, ":") ||
-      !ReadFixedDigits(text, pos, 2, second) || !ReadFraction(text, pos, out.nanos)) {
-    return syntax_error();
-  }
-  int offset_seconds = 0;
-  if (!ReadChar(text, pos, "Zz")) {
-    if (pos >= text.size()) return syntax_error();
-    const int sign = text[pos] == '-' ? -1 : 1;
-    int offset_hours = 0, offset_minutes = 0;
-    if (!ReadChar(text, pos, "+- ") || !ReadFixedDigits(text, pos, 2, offset_hours) ||
-        !ReadChar(text, pos, ":") || !ReadFixedDigits(text, pos, 2, offset_minutes) ||
-        offset_hours > 23 || offset_minutes > 59) {
-      return syntax_error();
-    }
-    offset_seconds = sign * (offset_hours * 3600 + offset_minutes * 60);
-  }
-  const std::chrono::year_month_day date{std::chrono::year(year),
-                                         std::chrono::month(static_cast<unsigned>(month)),
-                                         std::chrono::day(static_cast<unsigned>(day))};
-  if (pos != text.size() || !date.ok() || hour > 23 || minute > 59 || second > 59) {
-    return syntax_error();
-  }
-  const std::int64_t days = std::chrono::sys_days(date).time_since_epoch().count();
-  out.seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  if (out.seconds < kMinTimestampSeconds || out.seconds > kMaxTimestampSeconds) {
-    return InvalidValue(name, Quote(text) +
-                                  " is outside the range of a timestamp "
-                                  "(0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z)");
-  }
-  return absl::OkStatus();
-}
-
-// "1.5s", "-3s", "0.000000001s": seconds with up to 9 decimals, then 's'.
-absl::Status ParseDuration(std::string_view name, std::string_view text, SecondsNanos& out) {
-  auto syntax_error = [&] {
-    return InvalidValue(name, Quote(text) + " is not a duration (seconds with an s, e.g. 1.5s)");
-  };
-  if (text.size() < 2 || text.back() != 's') return syntax_error();
-  const bool negative = text.front() == '-';
-  std::size_t pos = negative ? 1 : 0;
-  const std::size_t digits_begin = pos;
-  while (pos < text.size() && IsDigit(text[pos])) ++pos;
-  if (pos == digits_begin) return syntax_error();
-  std::int64_t seconds = 0;
-  const NumberError error = ParseInteger(text.substr(digits_begin, pos - digits_begin), seconds);
-  std::int32_t nanos = 0;
-  if (!ReadFraction(text, pos, nanos) || pos + 1 != text.size()) return syntax_error();
-  if (error != NumberError::kNone || seconds > kMaxDurationSeconds) {
-    return InvalidValue(name, Quote(text) + " is outside the range of a duration (+-" +
-                                  std::to_string(kMaxDurationSeconds) + "s)");
-  }
-  out.seconds = negative ? -seconds : seconds;
-  out.nanos = negative ? -nanos : nanos;
-  return absl::OkStatus();
+absl::Status ParseDurationLeaf(std::string_view name, std::string_view text, SecondsNanos& out) {
+  const TextFormError error = ParseDuration(text, out.seconds, out.nanos);
+  if (error == TextFormError::kNone) return absl::OkStatus();
+  return InvalidValue(name, DurationProblem(Quote(text), error));
 }
 
 // Comma-separated field paths; lowerCamelCase segments become snake_case ("user.displayName" ->
@@ -562,9 +439,9 @@ absl::Status ParseLeaf(const FieldDescriptor& field, std::string_view name, std:
     case LeafKind::kScalar:
       return ParseScalar(field, name, text, out.scalar);
     case LeafKind::kTimestamp:
-      return ParseTimestamp(name, text, out.time);
+      return ParseTimestampLeaf(name, text, out.time);
     case LeafKind::kDuration:
-      return ParseDuration(name, text, out.time);
+      return ParseDurationLeaf(name, text, out.time);
     case LeafKind::kFieldMask:
       return ParseFieldMask(name, text, out.paths);
     case LeafKind::kWrapper:
@@ -632,56 +509,73 @@ absl::Status SetResolved(Message& message, std::span<const FieldDescriptor* cons
   ParsedLeaf parsed;
   if (absl::Status status = ParseLeaf(leaf, name, value, parsed); !status.ok()) return status;
   // Check every oneof on the way before changing anything.
-  const Message* current = &message;
-  for (const FieldDescriptor* field : fields) {
-    if (absl::Status status = CheckOneof(*current, *field, name); !status.ok()) return status;
-    if (field == &leaf) break;
-    const Reflection& reflection = *current->GetReflection();
-    if (!reflection.HasField(*current, field)) break;  // created empty below: nothing inside is set
-    current = &reflection.GetMessage(*current, field);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const Message& holder = WalkFields(std::as_const(message), fields.first(i));
+    if (absl::Status status = CheckOneof(holder, *fields[i], name); !status.ok()) return status;
   }
-  Message* parent = &message;
-  for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
-    parent = parent->GetReflection()->MutableMessage(parent, fields[i]);
-  }
-  WriteLeaf(*parent, leaf, std::move(parsed));
+  WriteLeaf(WalkFields(message, fields.first(fields.size() - 1)), leaf, std::move(parsed));
   return absl::OkStatus();
 }
 
-bool StartsWithPath(std::string_view path, std::string_view prefix) {
-  return path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
-         path[prefix.size()] == '.';
+// Both forms of WalkFields.
+template <typename M>
+M& Walk(M& root, std::span<const FieldDescriptor* const> fields) {
+  M* current = &root;
+  for (const FieldDescriptor* field : fields) {
+    if constexpr (std::is_const_v<M>) {
+      current = &current->GetReflection()->GetMessage(*current, field);
+    } else {
+      current = current->GetReflection()->MutableMessage(current, field);
+    }
+  }
+  return *current;
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<const FieldDescriptor*>> ResolveFieldPath(const Descriptor& descriptor,
-                                                                     std::string_view field_path) {
-  std::vector<const FieldDescriptor*> fields;
-  bool unknown = false;
-  if (absl::Status status = Resolve(descriptor, field_path, fields, unknown); !status.ok()) {
-    return status;
+FieldPath::FieldPath(std::vector<const FieldDescriptor*> fields, std::string name)
+    : fields_(std::move(fields)), name_(std::move(name)) {
+  for (const FieldDescriptor* field : fields_) {
+    if (!canonical_.empty()) canonical_ += '.';
+    canonical_ += field->name();
   }
-  return fields;
 }
 
-std::string CanonicalFieldPath(std::span<const FieldDescriptor* const> fields) {
-  std::string path;
-  for (const FieldDescriptor* field : fields) {
-    if (!path.empty()) path += '.';
-    path += field->name();
+absl::StatusOr<FieldPath> FieldPath::Resolve(const Descriptor& descriptor, std::string_view path,
+                                             bool& unknown) {
+  std::vector<const FieldDescriptor*> fields;
+  if (absl::Status status = ResolveChain(descriptor, path, fields, unknown); !status.ok()) {
+    return status;
   }
-  return path;
+  return FieldPath(std::move(fields), std::string(path));
+}
+
+absl::StatusOr<FieldPath> FieldPath::Resolve(const Descriptor& descriptor, std::string_view path) {
+  bool unknown = false;
+  return Resolve(descriptor, path, unknown);
+}
+
+bool FieldPath::Overlaps(const FieldPath& other) const {
+  const std::size_t common = std::min(fields_.size(), other.fields_.size());
+  return common > 0 && std::equal(fields_.begin(), fields_.begin() + common, other.fields_.begin());
+}
+
+const Message& WalkFields(const Message& root, std::span<const FieldDescriptor* const> fields) {
+  return Walk(root, fields);
+}
+
+Message& WalkFields(Message& root, std::span<const FieldDescriptor* const> fields) {
+  return Walk(root, fields);
+}
+
+absl::Status SetField(Message& message, const FieldPath& path, std::string_view value) {
+  return SetResolved(message, path.fields(), path.name(), value);
 }
 
 absl::Status SetField(Message& message, std::string_view field_path, std::string_view value) {
-  std::vector<const FieldDescriptor*> fields;
-  bool unknown = false;
-  if (absl::Status status = Resolve(*message.GetDescriptor(), field_path, fields, unknown);
-      !status.ok()) {
-    return status;
-  }
-  return SetResolved(message, fields, field_path, value);
+  absl::StatusOr<FieldPath> path = FieldPath::Resolve(*message.GetDescriptor(), field_path);
+  if (!path.ok()) return path.status();
+  return SetField(message, *path, value);
 }
 
 absl::StatusOr<QueryParameters> ParseQuery(std::string_view query) {
@@ -712,59 +606,122 @@ absl::StatusOr<QueryParameters> ParseQuery(std::string_view query) {
   return parameters;
 }
 
-absl::Status BindQuery(Message& message, std::string_view query,
-                       const std::vector<std::string>& excluded_paths) {
-  absl::StatusOr<QueryParameters> parameters = ParseQuery(query);
-  if (!parameters.ok()) return parameters.status();
-  if (parameters->empty()) return absl::OkStatus();
+QueryBinder::QueryBinder(const Descriptor& request, std::vector<FieldPath> bound,
+                         bool body_takes_all)
+    : request_(&request), bound_(std::move(bound)), body_takes_all_(body_takes_all) {
+  if (body_takes_all_) return;  // no parameter can bind: every name goes the slow way to its error
+  std::vector<const FieldDescriptor*> chain;
+  AddPaths(request, "", chain);
+}
 
-  const Descriptor& descriptor = *message.GetDescriptor();
-  bool exclude_all = false;
-  std::vector<std::string> excluded;  // in proto names where they resolve
-  excluded.reserve(excluded_paths.size());
-  std::vector<const FieldDescriptor*> fields;
-  bool unknown = false;
-  for (const std::string& path : excluded_paths) {
-    if (path == "*") {
-      exclude_all = true;
-    } else if (Resolve(descriptor, path, fields, unknown).ok()) {
-      excluded.push_back(CanonicalFieldPath(fields));
-    } else {
-      excluded.push_back(path);
-    }
-  }
-
-  std::vector<std::string> singular_seen;
-  for (const auto& [key, value] : *parameters) {
-    if (absl::Status status = Resolve(descriptor, key, fields, unknown); !status.ok()) {
-      if (unknown) return absl::InvalidArgumentError("unknown query parameter " + Quote(key));
-      return absl::InvalidArgumentError("query parameter " + Quote(key) + ": " +
-                                        std::string(status.message()));
-    }
-    std::string canonical = CanonicalFieldPath(fields);
-    if (exclude_all) {
-      return absl::InvalidArgumentError("query parameter " + Quote(key) +
-                                        " is not allowed: the request body sets every field");
-    }
-    for (const std::string& path : excluded) {
-      if (canonical == path || StartsWithPath(canonical, path) || StartsWithPath(path, canonical)) {
-        return absl::InvalidArgumentError("query parameter " + Quote(key) +
-                                          " conflicts with field " + Quote(path) +
-                                          ", bound from the path or the body");
+void QueryBinder::AddPaths(const Descriptor& type, std::string spelled,
+                           std::vector<const FieldDescriptor*>& chain) {
+  for (int i = 0; i < type.field_count() && by_name_.size() < kMaxQueryNames; ++i) {
+    const FieldDescriptor* field = type.field(i);
+    chain.push_back(field);
+    const FieldPath* path = nullptr;
+    for (const std::string* spelling : {&field->name(), &field->json_name()}) {
+      std::string name = spelled.empty() ? *spelling : spelled + "." + *spelling;
+      if (by_name_.contains(name)) continue;  // json_name equal to the proto name
+      if (path == nullptr) {
+        path = &paths_.emplace_back(FieldPath(chain, name));
       }
+      Entry entry{path, nullptr};
+      for (const FieldPath& other : bound_) {
+        if (path->Overlaps(other)) {
+          entry.conflict = &other;
+          break;
+        }
+      }
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field->is_repeated() &&
+          chain.size() < kMaxResolvedDepth) {
+        AddPaths(*field->message_type(), name, chain);
+      }
+      by_name_.emplace(std::move(name), entry);
     }
-    if (!fields.back()->is_repeated()) {
-      if (std::find(singular_seen.begin(), singular_seen.end(), canonical) != singular_seen.end()) {
+    chain.pop_back();
+  }
+}
+
+absl::Status QueryBinder::CheckAndSet(Message& message, const FieldPath& path,
+                                      const FieldPath* conflict, std::string_view key,
+                                      std::string_view value,
+                                      std::vector<const FieldPath*>& singular_seen) const {
+  if (body_takes_all_) {
+    return absl::InvalidArgumentError("query parameter " + Quote(key) +
+                                      " is not allowed: the request body sets every field");
+  }
+  if (conflict != nullptr) {
+    return absl::InvalidArgumentError("query parameter " + Quote(key) + " conflicts with field " +
+                                      Quote(conflict->canonical()) +
+                                      ", bound from the path or the body");
+  }
+  if (!path.leaf().is_repeated()) {
+    for (const FieldPath* seen : singular_seen) {
+      if (seen->fields().size() == path.fields().size() &&
+          std::equal(path.fields().begin(), path.fields().end(), seen->fields().begin())) {
         return absl::InvalidArgumentError("query parameter " + Quote(key) +
                                           " is given more than once but is not repeated");
       }
-      singular_seen.push_back(std::move(canonical));
     }
-    if (absl::Status status = SetResolved(message, fields, key, value); !status.ok()) {
+    singular_seen.push_back(&path);
+  }
+  return SetResolved(message, path.fields(), key, value);
+}
+
+absl::Status QueryBinder::Bind(Message& message, std::string_view query) const {
+  absl::StatusOr<QueryParameters> parameters = ParseQuery(query);
+  if (!parameters.ok()) return parameters.status();
+  std::vector<const FieldPath*> singular_seen;
+  std::deque<FieldPath> resolved_here;  // names outside the table, resolved on the spot
+  for (const auto& [key, value] : *parameters) {
+    if (const auto found = by_name_.find(std::string_view(key)); found != by_name_.end()) {
+      const Entry& entry = found->second;
+      if (absl::Status status =
+              CheckAndSet(message, *entry.path, entry.conflict, key, value, singular_seen);
+          !status.ok()) {
+        return status;
+      }
+      continue;
+    }
+    bool unknown = true;
+    absl::StatusOr<FieldPath> path = request_ == nullptr
+                                         ? absl::InvalidArgumentError("no fields")
+                                         : FieldPath::Resolve(*request_, key, unknown);
+    if (!path.ok()) {
+      if (unknown) return absl::InvalidArgumentError("unknown query parameter " + Quote(key));
+      return absl::InvalidArgumentError("query parameter " + Quote(key) + ": " +
+                                        std::string(path.status().message()));
+    }
+    const FieldPath* conflict = nullptr;
+    for (const FieldPath& other : bound_) {
+      if (path->Overlaps(other)) {
+        conflict = &other;
+        break;
+      }
+    }
+    const FieldPath& kept = resolved_here.emplace_back(*std::move(path));
+    if (absl::Status status = CheckAndSet(message, kept, conflict, key, value, singular_seen);
+        !status.ok()) {
       return status;
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status BindQuery(Message& message, std::string_view query,
+                       const std::vector<std::string>& bound_paths) {
+  const Descriptor& descriptor = *message.GetDescriptor();
+  std::vector<FieldPath> bound;
+  bool body_takes_all = false;
+  for (const std::string& text : bound_paths) {
+    if (text == "*") {
+      body_takes_all = true;
+    } else if (absl::StatusOr<FieldPath> path = FieldPath::Resolve(descriptor, text); path.ok()) {
+      bound.push_back(*std::move(path));
+    }
+  }
+  return QueryBinder(descriptor, std::move(bound), body_takes_all).Bind(message, query);
 }
 
 }  // namespace switchyard::gateway

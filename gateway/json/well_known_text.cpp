@@ -1,5 +1,4 @@
-// Well-known-type helpers of the JSON codec: type classification, RFC 3339 timestamps, durations
-// and base64.
+#include "gateway/json/well_known_text.hpp"
 
 #include <array>
 #include <charconv>
@@ -7,9 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/json_codec.hpp"
-
-namespace switchyard::gateway::json_codec_internal {
+namespace switchyard::gateway {
 namespace {
 
 // google.protobuf.Timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
@@ -130,40 +127,21 @@ constexpr std::array<std::int8_t, 256> kBase64Values = MakeBase64Values();
 
 }  // namespace
 
-WellKnownType GetWellKnownType(const google::protobuf::Descriptor& descriptor) {
-  if (descriptor.file()->package() != "google.protobuf") return WellKnownType::kNone;
-  const std::string_view name = descriptor.name();
-  if (name == "Timestamp") return WellKnownType::kTimestamp;
-  if (name == "Duration") return WellKnownType::kDuration;
-  if (name == "FieldMask") return WellKnownType::kFieldMask;
-  if (name == "Struct") return WellKnownType::kStruct;
-  if (name == "Value") return WellKnownType::kValue;
-  if (name == "ListValue") return WellKnownType::kListValue;
-  if (name == "Any") return WellKnownType::kAny;
-  if (name == "Empty") return WellKnownType::kEmpty;
-  if (name == "DoubleValue" || name == "FloatValue" || name == "Int64Value" ||
-      name == "UInt64Value" || name == "Int32Value" || name == "UInt32Value" ||
-      name == "BoolValue" || name == "StringValue" || name == "BytesValue") {
-    return WellKnownType::kWrapper;
-  }
-  return WellKnownType::kNone;
-}
-
-bool ParseTimestamp(std::string_view text, std::int64_t& seconds, std::int32_t& nanos) {
+TextFormError ParseTimestamp(std::string_view text, std::int64_t& seconds, std::int32_t& nanos) {
   // YYYY-MM-DDTHH:MM:SS
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!ReadDigits(text, 0, 4, year) || text.size() < 19 || text[4] != '-' ||
       !ReadDigits(text, 5, 2, month) || text[7] != '-' || !ReadDigits(text, 8, 2, day) ||
       text[10] != 'T' || !ReadDigits(text, 11, 2, hour) || text[13] != ':' ||
       !ReadDigits(text, 14, 2, minute) || text[16] != ':' || !ReadDigits(text, 17, 2, second)) {
-    return false;
+    return TextFormError::kSyntax;
   }
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) ||
-      hour > 23 || minute > 59 || second > 59) {
-    return false;
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
+      minute > 59 || second > 59) {
+    return TextFormError::kSyntax;
   }
   std::size_t at = 19;
-  if (!ReadFraction(text, at, nanos)) return false;
+  if (!ReadFraction(text, at, nanos)) return TextFormError::kSyntax;
   std::int64_t offset = 0;
   if (at < text.size() && text[at] == 'Z') {
     ++at;
@@ -172,18 +150,19 @@ bool ParseTimestamp(std::string_view text, std::int64_t& seconds, std::int32_t& 
     if (!ReadDigits(text, at + 1, 2, offset_hours) || at + 3 >= text.size() ||
         text[at + 3] != ':' || !ReadDigits(text, at + 4, 2, offset_minutes) || offset_hours > 23 ||
         offset_minutes > 59) {
-      return false;
+      return TextFormError::kSyntax;
     }
     offset = (offset_hours * 60 + offset_minutes) * 60;
     if (text[at] == '-') offset = -offset;
     at += 6;
   } else {
-    return false;
+    return TextFormError::kSyntax;
   }
-  if (at != text.size()) return false;
+  if (at != text.size()) return TextFormError::kSyntax;
   seconds = DaysFromCivil(year, month, day) * kSecondsPerDay + (hour * 60 + minute) * 60 + second -
             offset;
-  return seconds >= kMinTimestampSeconds && seconds <= kMaxTimestampSeconds;
+  return seconds >= kMinTimestampSeconds && seconds <= kMaxTimestampSeconds ? TextFormError::kNone
+                                                                            : TextFormError::kRange;
 }
 
 bool FormatTimestamp(std::int64_t seconds, std::int32_t nanos, std::string& out) {
@@ -217,25 +196,29 @@ bool FormatTimestamp(std::int64_t seconds, std::int32_t nanos, std::string& out)
   return true;
 }
 
-bool ParseDuration(std::string_view text, std::int64_t& seconds, std::int32_t& nanos) {
+TextFormError ParseDuration(std::string_view text, std::int64_t& seconds, std::int32_t& nanos) {
   std::size_t at = 0;
   const bool negative = !text.empty() && text[0] == '-';
   if (negative) ++at;
   const std::size_t digits_begin = at;
   seconds = 0;
+  bool too_long = false;
   while (at < text.size() && IsDigit(text[at])) {
-    if (at - digits_begin >= 12) return false;  // more than kMaxDurationSeconds can hold
-    seconds = seconds * 10 + (text[at] - '0');
+    if (at - digits_begin >= 12) {
+      too_long = true;  // more than kMaxDurationSeconds can hold; read on to check the form
+    } else {
+      seconds = seconds * 10 + (text[at] - '0');
+    }
     ++at;
   }
-  if (at == digits_begin || !ReadFraction(text, at, nanos)) return false;
-  if (at + 1 != text.size() || text[at] != 's') return false;
-  if (seconds > kMaxDurationSeconds) return false;
+  if (at == digits_begin || !ReadFraction(text, at, nanos)) return TextFormError::kSyntax;
+  if (at + 1 != text.size() || text[at] != 's') return TextFormError::kSyntax;
+  if (too_long || seconds > kMaxDurationSeconds) return TextFormError::kRange;
   if (negative) {
     seconds = -seconds;
     nanos = -nanos;
   }
-  return true;
+  return TextFormError::kNone;
 }
 
 bool FormatDuration(std::int64_t seconds, std::int32_t nanos, std::string& out) {
@@ -272,12 +255,17 @@ bool Base64Decode(std::string_view text, std::string& out) {
     if (text[length - 1] == '=') --length;
   }
   if (length % 4 == 1) return false;
+  bool standard = false;
+  bool url_safe = false;
   out.reserve(out.size() + length / 4 * 3 + 2);
   std::uint32_t group = 0;
   int bits = 0;
   for (std::size_t i = 0; i < length; ++i) {
-    const std::int8_t value = kBase64Values[static_cast<unsigned char>(text[i])];
+    const char c = text[i];
+    const std::int8_t value = kBase64Values[static_cast<unsigned char>(c)];
     if (value < 0) return false;
+    standard = standard || c == '+' || c == '/';
+    url_safe = url_safe || c == '-' || c == '_';
     group = (group << 6) | static_cast<std::uint32_t>(value);
     bits += 6;
     if (bits >= 8) {
@@ -285,7 +273,7 @@ bool Base64Decode(std::string_view text, std::string& out) {
       out.push_back(static_cast<char>((group >> bits) & 0xff));
     }
   }
-  return true;
+  return !(standard && url_safe);
 }
 
 void Base64Encode(std::string_view bytes, std::string& out) {
@@ -311,4 +299,34 @@ void Base64Encode(std::string_view bytes, std::string& out) {
   }
 }
 
-}  // namespace switchyard::gateway::json_codec_internal
+std::string TimestampProblem(std::string_view shown, TextFormError error) {
+  std::string problem(shown);
+  if (error == TextFormError::kRange) {
+    problem +=
+        " is outside the range of a timestamp (0001-01-01T00:00:00Z to "
+        "9999-12-31T23:59:59.999999999Z)";
+  } else {
+    problem +=
+        " is not an RFC 3339 timestamp such as \"2024-01-02T03:04:05.5Z\" (uppercase T and Z, "
+        "or an offset such as +01:00; up to 9 fractional digits)";
+  }
+  return problem;
+}
+
+std::string DurationProblem(std::string_view shown, TextFormError error) {
+  std::string problem(shown);
+  if (error == TextFormError::kRange) {
+    problem += " is outside the range of a duration (+-315576000000s)";
+  } else {
+    problem +=
+        " is not a duration such as \"1.5s\" (seconds with up to 9 fractional digits, then s)";
+  }
+  return problem;
+}
+
+std::string Base64Problem(std::string_view shown) {
+  return std::string(shown) +
+         " is not valid base64 (the standard or the URL-safe alphabet, padding optional)";
+}
+
+}  // namespace switchyard::gateway

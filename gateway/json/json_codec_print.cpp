@@ -19,7 +19,8 @@
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
 
-#include "gateway/json_codec.hpp"
+#include "gateway/json/json_codec.hpp"
+#include "gateway/json/well_known_text.hpp"
 
 namespace switchyard::gateway {
 namespace {
@@ -396,7 +397,7 @@ class Printer {
   void PrintBytesOrString(const PrintField& field, const std::string& value) {
     if (field.is_bytes) {
       out_.push_back('"');
-      json_codec_internal::Base64Encode(value, out_);
+      Base64Encode(value, out_);
       out_.push_back('"');
     } else {
       AppendQuoted(value, out_);
@@ -540,8 +541,8 @@ class Printer {
     const std::size_t start = out_.size();
     out_.push_back('"');
     const bool timestamp = table.well_known() == WellKnownType::kTimestamp;
-    const bool ok = timestamp ? json_codec_internal::FormatTimestamp(seconds, nanos, out_)
-                              : json_codec_internal::FormatDuration(seconds, nanos, out_);
+    const bool ok =
+        timestamp ? FormatTimestamp(seconds, nanos, out_) : FormatDuration(seconds, nanos, out_);
     if (!ok) {
       out_.resize(start);
       return Fail(Cat(timestamp ? "Timestamp" : "Duration", " of ", seconds, "s ", nanos,

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/route_table.hpp"
+#include "gateway/routing/route_table.hpp"
 
 namespace switchyard::gateway {
 

@@ -1,4 +1,4 @@
-#include "gateway/openapi.hpp"
+#include "gateway/openapi/openapi.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -15,9 +15,9 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 
-#include "gateway/field_binding.hpp"
-#include "gateway/http_mapping.hpp"
-#include "gateway/path_template.hpp"
+#include "gateway/routing/field_binding.hpp"
+#include "gateway/routing/http_mapping.hpp"
+#include "gateway/routing/path_template.hpp"
 
 #ifndef SWITCHYARD_VERSION
 #define SWITCHYARD_VERSION "0.0.0"
@@ -600,10 +600,12 @@ json::array DocumentBuilder::Parameters(const RouteTarget& route, const OpenApiP
       parameter["schema"] = json::object{{"type", "string"}};
       description = "Matches `" + spec.pattern + "`; not bound to a request field.";
     } else {
-      auto fields = ResolveFieldPath(input, spec.field_path);
-      if (fields.ok() && !fields->empty()) {
-        parameter["schema"] = ScalarSchema(*fields->back());
-        description = Comments(*fields->back());
+      const auto bound =
+          std::find_if(route.path_fields.begin(), route.path_fields.end(),
+                       [&](const FieldPath& field) { return field.name() == spec.field_path; });
+      if (bound != route.path_fields.end()) {
+        parameter["schema"] = ScalarSchema(bound->leaf());
+        description = Comments(bound->leaf());
       } else {
         parameter["schema"] = json::object{{"type", "string"}};
       }
@@ -619,8 +621,9 @@ json::array DocumentBuilder::Parameters(const RouteTarget& route, const OpenApiP
     parameters.emplace_back(std::move(parameter));
   }
   if (route.body != "*") {
-    std::set<std::string> excluded(route.path_fields.begin(), route.path_fields.end());
-    if (!route.body.empty()) excluded.insert(route.body);
+    std::set<std::string> excluded;
+    for (const FieldPath& field : route.path_fields) excluded.insert(field.canonical());
+    if (!route.body_field.empty()) excluded.insert(route.body_field.canonical());
     std::vector<const Descriptor*> stack{&input};
     AddQueryParameters(input, "", "", excluded, stack, parameters);
   }
@@ -646,12 +649,8 @@ json::object DocumentBuilder::Responses(const RouteTarget& route) {
   if (route.success_status != 204) {
     json::object schema;
     const Descriptor& output = *route.method->output_type();
-    if (route.response_body.empty()) {
-      schema = MessageSchema(output);
-    } else if (auto fields = ResolveFieldPath(output, route.response_body);
-               fields.ok() && !fields->empty()) {
-      schema = ValueSchema(*fields->back());
-    }
+    schema = route.response_field.empty() ? MessageSchema(output)
+                                          : ValueSchema(route.response_field.leaf());
     json::object media;
     media["schema"] = std::move(schema);
     json::object content;
@@ -699,13 +698,12 @@ void DocumentBuilder::AddRoute(const RouteTarget& route, const OpenApiPath& path
         description += " Fields bound by the path (";
         for (std::size_t i = 0; i < route.path_fields.size(); ++i) {
           if (i > 0) description += ", ";
-          description += "`" + route.path_fields[i] + "`";
+          description += "`" + route.path_fields[i].name() + "`";
         }
         description += ") take their values from the path.";
       }
-    } else if (auto fields = ResolveFieldPath(*method.input_type(), route.body);
-               fields.ok() && !fields->empty()) {
-      schema = ValueSchema(*fields->back());
+    } else {
+      schema = ValueSchema(route.body_field.leaf());
       description = "The request's `" + route.body + "` field.";
     }
     json::object media;

@@ -16,9 +16,9 @@
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
 #include "gateway/gateway_metrics.hpp"
-#include "gateway/http_server.hpp"
-#include "gateway/route_table.hpp"
-#include "gateway/upstream.hpp"
+#include "gateway/http/http_server.hpp"
+#include "gateway/routing/route_table.hpp"
+#include "gateway/routing/upstream.hpp"
 
 namespace switchyard::gateway {
 
