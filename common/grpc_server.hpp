@@ -4,8 +4,9 @@
 //
 // UnaryRpc<Service, Request, Response>::Serve keeps a few calls of one method requested on every
 // shard's completion queue. Each call that arrives runs `handler` as a coroutine on its shard's
-// io_context. When the client cancels the call or its deadline passes, the coroutine is cancelled
-// (terminal Asio cancellation), so any Redis or gRPC operation it awaits ends at once.
+// loop thread (common/grpc_runtime.hpp). When the client cancels the call or its deadline passes,
+// the coroutine is cancelled (terminal Asio cancellation), so any Redis or gRPC operation it
+// awaits ends at once.
 
 #include <atomic>
 #include <chrono>
@@ -65,7 +66,7 @@ struct ServedMethod {
 };
 
 // What every server call shares, whatever its kind (unary, streaming): it arrives on a shard's
-// completion queue, runs its body as a coroutine on the shard's io_context, is cancelled when the
+// completion queue, runs its body as a coroutine on the shard's loop, is cancelled when the
 // client goes away, writes one access log line and ends with a status. `Derived` provides
 //   void Rearm();                                     request the next call of the same method
 //   boost::asio::awaitable<grpc::Status> Body(RpcContext&);
