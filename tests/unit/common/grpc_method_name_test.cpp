@@ -138,7 +138,7 @@ TEST(RegisterTest, SameTypedMethodsReachTheirOwnHandlers) {
       co_return grpc::Status::OK;
     };
   };
-  for (const absl::Status status :
+  for (const absl::Status& status :
        {Serve(runtime, Register(service, &Service::RequestEcho, answer("Echo"), logger)),
         Serve(runtime,
               Register(service, &Service::RequestEchoPayload, answer("EchoPayload"), logger)),
