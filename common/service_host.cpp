@@ -2,6 +2,7 @@
 
 #include <future>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 #include <grpcpp/health_check_service_interface.h>
