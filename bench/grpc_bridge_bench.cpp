@@ -2,7 +2,7 @@
 //
 //   --mode=raw     the textbook CompletionQueue server: a state machine per call, the handler
 //                  runs on the completion queue thread, no Asio.
-//   --mode=bridge  Switchyard's path: ServiceHost + rpc::UnaryRpc, the handler a coroutine on
+//   --mode=bridge  Switchyard's path: ServiceHost + rpc::Serve, the handler a coroutine on
 //                  the shard's io_context (the completion queue thread hands each call over).
 //
 // Both do the same GetUser work on one completion queue thread (the bridge adds its io thread):
@@ -157,13 +157,20 @@ int RunBridge(const std::string& address, const UserTable& table) {
     return 1;
   }
   host.SetServing(true);
-  switchyard::rpc::UnaryRpc<Service, GetUserRequest, GetUserResponse>::Serve(
-      host.runtime(), service, &Service::RequestGetUser, "GetUser",
-      [&table](switchyard::rpc::RpcContext&, const GetUserRequest& request,
-               GetUserResponse& response) -> boost::asio::awaitable<grpc::Status> {
-        co_return table.Get(request, response);
-      },
-      logger);
+  // Served without metrics (host.AddService would measure it).
+  auto served = switchyard::rpc::Serve(
+      host.runtime(),
+      switchyard::rpc::Register(
+          service, &Service::RequestGetUser,
+          [&table](switchyard::rpc::RpcContext&, const GetUserRequest& request,
+                   GetUserResponse& response) -> boost::asio::awaitable<grpc::Status> {
+            co_return table.Get(request, response);
+          },
+          logger));
+  if (!served.ok()) {
+    std::fprintf(stderr, "grpc-bridge-bench: %s\n", std::string(served.message()).c_str());
+    return 1;
+  }
   std::printf("bridge server on port %d\n", host.port());
   std::fflush(stdout);
   host.WaitForSignal();

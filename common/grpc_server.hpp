@@ -2,11 +2,14 @@
 
 // Unary gRPC handlers as coroutines on the CompletionQueue API.
 //
-// UnaryRpc<Service, Request, Response>::Serve keeps a few calls of one method requested on every
-// shard's completion queue. Each call that arrives runs `handler` as a coroutine on its shard's
-// loop thread (common/grpc_runtime.hpp). When the client cancels the call or its deadline passes,
-// the coroutine is cancelled (terminal Asio cancellation), so any Redis or gRPC operation it
-// awaits ends at once.
+//   rpc::Serve(runtime, rpc::Register(service, &Service::RequestGetUser, handler, logger));
+//
+// A method is named by the generated request method alone: the request and response types come
+// from its pointer's type, the method's name from the generated descriptor (see MethodName). It
+// keeps a few calls of the method requested on every shard's completion queue. Each call that
+// arrives runs `handler` as a coroutine on its shard's loop thread (common/grpc_runtime.hpp). When
+// the client cancels the call or its deadline passes, the coroutine is cancelled (terminal Asio
+// cancellation), so any Redis or gRPC operation it awaits ends at once.
 
 #include <atomic>
 #include <chrono>
@@ -14,13 +17,20 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/core/demangle.hpp>
 #include <boost/system/system_error.hpp>
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/async_unary_call.h>
 
@@ -199,8 +209,9 @@ class UnaryRpc {
   using Handler =
       std::function<boost::asio::awaitable<grpc::Status>(RpcContext&, const Request&, Response&)>;
 
-  // Starts serving `method` on every shard of `runtime`. Call after the server has started. The
-  // service, runtime and logger must outlive the server's shutdown.
+  // Starts serving the method `name` on every shard of `runtime`. Call after the server has
+  // started. The service, runtime and logger must outlive the server's shutdown. Prefer
+  // rpc::Serve / rpc::Register, which derive the types and the name.
   static void Serve(Runtime& runtime, Service& service, RequestMethod request_method,
                     std::string name, Handler handler, Logger& logger,
                     RpcMetrics* metrics = nullptr) {
@@ -264,5 +275,70 @@ class UnaryRpc {
     grpc::ServerAsyncResponseWriter<Response> writer_{&this->context_};
   };
 };
+
+// What a generated request method's parameters say about the messages' flow.
+enum class RpcKind { kUnary, kServerStreaming, kBidiStreaming };
+
+// Derives the method that `declaring_class` (the demangled name of the class declaring a
+// generated request method: protoc's `<Service>::WithAsyncMethod_<Method><...>`) requests, and
+// checks it against the generated descriptor pool: the service and method must exist, and the
+// method must take `request`, return `response` and stream as `kind` says. The method's simple
+// name ("GetUser") on success; NOT_FOUND when the pool lacks the service or the method (its
+// generated code is not linked), INVALID_ARGUMENT when the class is not a generated one or the
+// types disagree.
+absl::StatusOr<std::string> MethodName(std::string_view declaring_class,
+                                       const google::protobuf::Descriptor& request,
+                                       const google::protobuf::Descriptor& response, RpcKind kind);
+
+// The same for a request method declared by `Base`.
+template <class Base, class Request, class Response>
+absl::StatusOr<std::string> MethodName(RpcKind kind) {
+  return MethodName(boost::core::demangle(typeid(Base).name()), *Request::descriptor(),
+                    *Response::descriptor(), kind);
+}
+
+// Arms a registered method on every shard of a started runtime.
+using Registration = std::function<void(Runtime&)>;
+
+namespace detail {
+
+// Derives the name of the method that `Base` (the generated class declaring the request method)
+// requests, then returns what runs
+// `Rpc::Serve(runtime, service, request_method, name, handler, logger, extra...)`.
+template <class Rpc, class Base, class Request, class Response, class Service, class Handler,
+          class... Extra>
+absl::StatusOr<Registration> Resolve(RpcKind kind, Service& service,
+                                     typename Rpc::RequestMethod request_method, Handler handler,
+                                     Logger& logger, Extra... extra) {
+  auto name = MethodName<Base, Request, Response>(kind);
+  if (!name.ok()) return name.status();
+  return Registration([&service, request_method, name = *std::move(name),
+                       handler = std::move(handler), &logger, extra...](Runtime& runtime) {
+    Rpc::Serve(runtime, service, request_method, name, handler, logger, extra...);
+  });
+}
+
+}  // namespace detail
+
+template <class Service, class Request, class Response>
+using UnaryRequestMethod = void (Service::*)(grpc::ServerContext*, Request*,
+                                             grpc::ServerAsyncResponseWriter<Response>*,
+                                             grpc::CompletionQueue*, grpc::ServerCompletionQueue*,
+                                             void*);
+
+// Resolves the unary method `request_method` of `service` (types and name derived, see
+// MethodName) and returns what serves it with `handler`; an error, and nothing served, when its
+// name cannot be derived. `service`, `logger` and `metrics` must outlive the server's shutdown.
+template <class Service, class Base, class Request, class Response>
+  requires std::is_base_of_v<Base, Service> absl::StatusOr<Registration> Register(
+      Service& service, UnaryRequestMethod<Base, Request, Response> request_method,
+      std::type_identity_t<typename UnaryRpc<Service, Request, Response>::Handler> handler,
+      Logger& logger, RpcMetrics* metrics = nullptr) {
+    return detail::Resolve<UnaryRpc<Service, Request, Response>, Base, Request, Response>(
+        RpcKind::kUnary, service, request_method, std::move(handler), logger, metrics);
+  }
+
+// Serves `registration` on `runtime` (started) at once, or returns its error.
+absl::Status Serve(Runtime& runtime, absl::StatusOr<Registration> registration);
 
 }  // namespace switchyard::rpc

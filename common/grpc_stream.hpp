@@ -25,6 +25,7 @@
 #include "common/grpc_runtime.hpp"
 #include "common/grpc_server.hpp"
 #include "common/logger.hpp"
+#include "common/metrics.hpp"
 
 namespace switchyard::rpc {
 
@@ -146,5 +147,33 @@ using ServerStreamingRpc =
 template <class Service, class Request, class Response>
 using BidiStreamingRpc =
     detail::StreamingRpc<detail::StreamKind::kBidi, Service, Request, Response>;
+
+// Resolves the streaming method `request_method` of `service` like the unary Register (types and
+// name derived); `handler` gets a ServerStreamingRpc<Service, ...>::Stream, or for bidi a
+// BidiStreamingRpc<Service, ...>::Stream.
+template <class Service, class Base, class Request, class Response>
+  requires std::is_base_of_v<Base, Service> absl::StatusOr<Registration> Register(
+      Service& service,
+      void (Base::*request_method)(grpc::ServerContext*, Request*,
+                                   grpc::ServerAsyncWriter<Response>*, grpc::CompletionQueue*,
+                                   grpc::ServerCompletionQueue*, void*),
+      std::type_identity_t<typename ServerStreamingRpc<Service, Request, Response>::Handler>
+          handler,
+      Logger& logger, RpcMetrics* /*metrics: streams are not measured*/ = nullptr) {
+    return detail::Resolve<ServerStreamingRpc<Service, Request, Response>, Base, Request, Response>(
+        RpcKind::kServerStreaming, service, request_method, std::move(handler), logger);
+  }
+
+template <class Service, class Base, class Request, class Response>
+  requires std::is_base_of_v<Base, Service> absl::StatusOr<Registration> Register(
+      Service& service,
+      void (Base::*request_method)(grpc::ServerContext*,
+                                   grpc::ServerAsyncReaderWriter<Response, Request>*,
+                                   grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*),
+      std::type_identity_t<typename BidiStreamingRpc<Service, Request, Response>::Handler> handler,
+      Logger& logger, RpcMetrics* /*metrics: streams are not measured*/ = nullptr) {
+    return detail::Resolve<BidiStreamingRpc<Service, Request, Response>, Base, Request, Response>(
+        RpcKind::kBidiStreaming, service, request_method, std::move(handler), logger);
+  }
 
 }  // namespace switchyard::rpc

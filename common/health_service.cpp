@@ -62,10 +62,10 @@ void HealthService::NotifyWatchers() {
   }
 }
 
-void HealthService::Serve(rpc::Runtime& runtime, Logger& logger, RpcMetrics* metrics) {
+absl::Status HealthService::Serve(rpc::Runtime& runtime, Logger& logger, RpcMetrics* metrics) {
   using Service = Health::AsyncService;
-  rpc::UnaryRpc<Service, HealthCheckRequest, HealthCheckResponse>::Serve(
-      runtime, service_, &Service::RequestCheck, "Check",
+  auto check = rpc::Register(
+      service_, &Service::RequestCheck,
       [this](rpc::RpcContext&, const HealthCheckRequest& request,
              HealthCheckResponse& response) -> boost::asio::awaitable<grpc::Status> {
         const ServingStatus status = Status(request.service());
@@ -77,12 +77,14 @@ void HealthService::Serve(rpc::Runtime& runtime, Logger& logger, RpcMetrics* met
         co_return grpc::Status::OK;
       },
       logger, metrics);
+  if (auto status = rpc::Serve(runtime, std::move(check)); !status.ok()) return status;
 
-  using WatchRpc = rpc::ServerStreamingRpc<Service, HealthCheckRequest, HealthCheckResponse>;
-  WatchRpc::Serve(
-      runtime, service_, &Service::RequestWatch, "Watch",
+  using WatchStream =
+      rpc::ServerStreamingRpc<Service, HealthCheckRequest, HealthCheckResponse>::Stream;
+  auto watch = rpc::Register(
+      service_, &Service::RequestWatch,
       [this](rpc::RpcContext&, const HealthCheckRequest& request,
-             WatchRpc::Stream& stream) -> boost::asio::awaitable<grpc::Status> {
+             WatchStream& stream) -> boost::asio::awaitable<grpc::Status> {
         auto watcher = std::make_shared<Watcher>(co_await boost::asio::this_coro::executor);
         {
           std::lock_guard lock(mutex_);
@@ -127,6 +129,7 @@ void HealthService::Serve(rpc::Runtime& runtime, Logger& logger, RpcMetrics* met
         }
       },
       logger);
+  return rpc::Serve(runtime, std::move(watch));
 }
 
 }  // namespace switchyard

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include <boost/asio/steady_timer.hpp>
 #include <grpcpp/server_builder.h>
@@ -36,7 +37,7 @@ class HealthService {
   // Before the server is built.
   void Register(grpc::ServerBuilder& builder) { builder.RegisterService(&service_); }
   // After the server has started.
-  void Serve(rpc::Runtime& runtime, Logger& logger, RpcMetrics* metrics);
+  absl::Status Serve(rpc::Runtime& runtime, Logger& logger, RpcMetrics* metrics);
 
   // Thread-safe; every known status ("" and each service) at once.
   void SetAllServing(bool serving);

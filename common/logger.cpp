@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/match.h"
+
 #include "common/validation.hpp"
 
 namespace switchyard {
@@ -18,16 +20,6 @@ namespace switchyard {
 namespace {
 
 constexpr std::string_view kLevelNames[] = {"debug", "info", "warn", "error"};
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
 
 // Appends `value` as exactly `width` decimal digits (zero-padded).
 void AppendDigits(std::string& out, long long value, int width) {
@@ -66,13 +58,14 @@ void AppendTimestamp(std::string& out) {
 }  // namespace
 
 bool ParseLogLevel(std::string_view text, LogLevel& level) {
-  if (EqualsIgnoreCase(text, "debug")) {
+  const absl::string_view name(text.data(), text.size());
+  if (absl::EqualsIgnoreCase(name, "debug")) {
     level = LogLevel::kDebug;
-  } else if (EqualsIgnoreCase(text, "info")) {
+  } else if (absl::EqualsIgnoreCase(name, "info")) {
     level = LogLevel::kInfo;
-  } else if (EqualsIgnoreCase(text, "warn") || EqualsIgnoreCase(text, "warning")) {
+  } else if (absl::EqualsIgnoreCase(name, "warn") || absl::EqualsIgnoreCase(name, "warning")) {
     level = LogLevel::kWarn;
-  } else if (EqualsIgnoreCase(text, "error")) {
+  } else if (absl::EqualsIgnoreCase(name, "error")) {
     level = LogLevel::kError;
   } else {
     return false;

@@ -2,15 +2,17 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -36,18 +38,8 @@ absl::Status Unavailable(std::string_view why) {
   return absl::UnavailableError("redis unavailable: " + std::string(why));
 }
 
-char AsciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (AsciiUpper(a[i]) != AsciiUpper(b[i])) return false;
-  }
-  return true;
-}
-
 // Commands after which Redis answers out of band (or forever), breaking one-reply-per-command.
-constexpr std::array<std::string_view, 7> kUnsupportedCommands = {
+constexpr std::array<absl::string_view, 7> kUnsupportedCommands = {
     "SUBSCRIBE",    "PSUBSCRIBE",   "SSUBSCRIBE", "UNSUBSCRIBE",
     "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR"};
 
@@ -56,8 +48,8 @@ absl::Status ValidateCommand(const std::vector<std::string>& args) {
   if (args.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
     return absl::InvalidArgumentError("redis command has too many arguments");
   }
-  for (const std::string_view name : kUnsupportedCommands) {
-    if (EqualsIgnoreCase(args.front(), name)) {
+  for (const absl::string_view name : kUnsupportedCommands) {
+    if (absl::EqualsIgnoreCase(args.front(), name)) {
       return absl::InvalidArgumentError("redis command " + std::string(name) +
                                         " is not supported by RedisClient");
     }
@@ -73,75 +65,7 @@ std::int64_t Millis(std::chrono::milliseconds value) {
   return static_cast<std::int64_t>(value.count());
 }
 
-std::uint32_t RotateLeft(std::uint32_t value, int bits) {
-  return (value << bits) | (value >> (32 - bits));
-}
-
 }  // namespace
-
-std::string Sha1Hex(std::string_view data) {
-  std::array<std::uint32_t, 5> h = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u,
-                                    0xC3D2E1F0u};
-  // Padding: 0x80, zeros up to 56 mod 64, then the message length in bits, big-endian.
-  std::string message(data);
-  const std::uint64_t bit_length = static_cast<std::uint64_t>(data.size()) * 8u;
-  message.push_back(static_cast<char>(0x80));
-  while (message.size() % 64 != 56) message.push_back('\0');
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    message.push_back(static_cast<char>((bit_length >> shift) & 0xffu));
-  }
-
-  std::array<std::uint32_t, 80> w{};
-  for (std::size_t block = 0; block < message.size(); block += 64) {
-    for (std::size_t i = 0; i < 16; ++i) {
-      std::uint32_t word = 0;
-      for (std::size_t b = 0; b < 4; ++b) {
-        word = (word << 8) | static_cast<unsigned char>(message[block + i * 4 + b]);
-      }
-      w[i] = word;
-    }
-    for (std::size_t i = 16; i < 80; ++i) {
-      w[i] = RotateLeft(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    }
-    std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    for (std::size_t i = 0; i < 80; ++i) {
-      std::uint32_t f = 0;
-      std::uint32_t k = 0;
-      if (i < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5A827999u;
-      } else if (i < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ED9EBA1u;
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8F1BBCDCu;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xCA62C1D6u;
-      }
-      const std::uint32_t next = RotateLeft(a, 5) + f + e + k + w[i];
-      e = d;
-      d = c;
-      c = RotateLeft(b, 30);
-      b = a;
-      a = next;
-    }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-  }
-
-  constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(40);
-  for (const std::uint32_t word : h) {
-    for (int shift = 28; shift >= 0; shift -= 4) hex.push_back(kHex[(word >> shift) & 0xfu]);
-  }
-  return hex;
-}
 
 std::chrono::milliseconds ReconnectBackoff(int attempt, std::chrono::milliseconds initial,
                                            std::chrono::milliseconds max, double jitter) {
@@ -157,8 +81,6 @@ std::chrono::milliseconds ReconnectBackoff(int attempt, std::chrono::millisecond
   return std::max(milliseconds(1),
                   milliseconds(static_cast<milliseconds::rep>(std::llround(scaled))));
 }
-
-Script::Script(std::string body) : body_(std::move(body)), sha1_(Sha1Hex(body_)) {}
 
 struct RedisClient::HandshakeStep {
   enum class Kind { kAuth, kSelect, kScriptLoad, kPing };
@@ -246,6 +168,7 @@ RedisClient::RedisClient(asio::any_io_executor executor, RedisConfig config, Log
 RedisClient::~RedisClient() {
   ++attempt_id_;
   state_ = State::kStopped;
+  WakeReadyWaiters();  // they find the client gone
   // Pending commands complete with UNAVAILABLE (posted); the timers and the resolver cancel their
   // waits as members are destroyed, and those handlers find the client gone.
   DropConnection();
@@ -254,7 +177,7 @@ RedisClient::~RedisClient() {
 void RedisClient::RegisterScript(const Script* script) {
   if (state_ != State::kIdle) {
     logger_.Warn("redis script registered after Start(); it loads from the next connect",
-                 {{"sha1", script->sha1()}});
+                 {{"script_bytes", static_cast<std::int64_t>(script->body().size())}});
   }
   scripts_.push_back(script);
 }
@@ -292,10 +215,52 @@ void RedisClient::SetState(State state) {
   const bool was_ready = state_ == State::kReady;
   state_ = state;
   const bool ready = state_ == State::kReady;
+  if (ready || state_ == State::kStopped) WakeReadyWaiters();
   if (was_ready == ready || !state_callback_) return;
   asio::post(executor_, [weak = weak_from_this(), ready] {
     if (auto self = weak.lock(); self && self->state_callback_) self->state_callback_(ready);
   });
+}
+
+void RedisClient::WakeReadyWaiters() {
+  for (asio::steady_timer* waiter : ready_waiters_) waiter->cancel();
+}
+
+asio::awaitable<absl::Status> RedisClient::WaitReady(std::optional<Clock::time_point> deadline) {
+  const std::weak_ptr<RedisClient> weak = weak_from_this();
+  asio::steady_timer wake(executor_, deadline.value_or(Clock::time_point::max()));
+  // Listed while this coroutine waits, however it ends (the client may be gone by then).
+  struct Listed {
+    std::weak_ptr<RedisClient> client;
+    asio::steady_timer* timer;
+    ~Listed() {
+      if (auto self = client.lock()) std::erase(self->ready_waiters_, timer);
+    }
+  } listed{weak, &wake};
+  ready_waiters_.push_back(&wake);
+  for (;;) {
+    {
+      const std::shared_ptr<RedisClient> self = weak.lock();
+      if (self == nullptr) co_return Unavailable("client destroyed");
+      if (self->state_ == State::kReady) co_return absl::OkStatus();
+      if (self->state_ == State::kStopped) co_return Unavailable("client stopped");
+    }
+    const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
+    if (cancellation.cancelled() != asio::cancellation_type::none) {
+      co_return absl::CancelledError("wait for redis cancelled");
+    }
+    if (deadline.has_value() && Clock::now() >= *deadline) {
+      co_return absl::DeadlineExceededError("redis not ready before the deadline");
+    }
+    // Ends at the deadline, when a transition cancels it, or when the caller is cancelled.
+    co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+std::optional<std::string> RedisClient::ScriptSha(const Script& script) const {
+  const auto it = script_shas_.find(&script);
+  if (it == script_shas_.end()) return std::nullopt;
+  return it->second;
 }
 
 void RedisClient::StartConnectAttempt() {
@@ -431,9 +396,14 @@ void RedisClient::OnHandshakeReply(const HandshakeStep& step, const Reply& reply
         return;
     }
   }
-  if (step.kind == HandshakeStep::Kind::kScriptLoad && reply.str != step.script->sha1()) {
-    logger_.Error("redis SCRIPT LOAD returned an unexpected sha1; EVALSHA will fall back to EVAL",
-                  {{"expected", step.script->sha1()}, {"got", reply.str}});
+  if (step.kind == HandshakeStep::Kind::kScriptLoad) {
+    if (reply.type == Reply::Type::kString && !reply.str.empty()) {
+      script_shas_[step.script] = reply.str;
+    } else {
+      // Without a SHA, Eval sends the body (EVAL) each time.
+      script_shas_.erase(step.script);
+      logger_.Error("redis SCRIPT LOAD answered no sha; Eval sends the script body instead");
+    }
   }
   if (handshake_remaining_ > 0) --handshake_remaining_;
   if (handshake_remaining_ > 0) return;
@@ -594,15 +564,13 @@ asio::awaitable<absl::StatusOr<Reply>> RedisClient::Command(
     std::vector<std::string> args, std::optional<Clock::time_point> deadline) {
   RedisObserver* observer = observer_;  // outlives the client, unlike `this` perhaps
   if (observer == nullptr) co_return co_await Send(std::move(args), deadline);
-  std::string name = args.empty() ? std::string() : args.front();
-  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::string name = args.empty() ? std::string() : absl::AsciiStrToUpper(args.front());
   const auto started = Clock::now();
   absl::StatusOr<Reply> result = co_await Send(std::move(args), deadline);
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::string status = "ok";
   if (!result.ok()) {
-    status = absl::StatusCodeToString(result.status().code());
-    for (char& c : status) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    status = absl::AsciiStrToLower(absl::StatusCodeToString(result.status().code()));
   } else if (result->type == Reply::Type::kError) {
     status = "error_reply";
   }
@@ -656,15 +624,18 @@ asio::awaitable<absl::StatusOr<Reply>> RedisClient::Send(
 asio::awaitable<absl::StatusOr<Reply>> RedisClient::Eval(
     const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
     std::optional<Clock::time_point> deadline) {
+  const auto sha = script_shas_.find(&script);
+  const bool by_sha = sha != script_shas_.end();
   std::vector<std::string> command;
   command.reserve(3 + keys.size() + args.size());
-  command.push_back("EVALSHA");
-  command.push_back(script.sha1());
+  command.push_back(by_sha ? "EVALSHA" : "EVAL");
+  command.push_back(by_sha ? sha->second : script.body());
   command.push_back(std::to_string(keys.size()));
   for (std::string& key : keys) command.push_back(std::move(key));
   for (std::string& arg : args) command.push_back(std::move(arg));
 
   const std::weak_ptr<RedisClient> weak = weak_from_this();
+  if (!by_sha) co_return co_await Command(std::move(command), deadline);
   absl::StatusOr<Reply> result = co_await Command(command, deadline);
   if (!result.ok() || !IsNoScript(*result)) co_return result;
 

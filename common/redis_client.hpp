@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include <boost/asio/any_io_executor.hpp>
@@ -52,28 +53,23 @@ struct RedisConfig {
   std::chrono::milliseconds reconnect_max_backoff{2000};
 };
 
-// Lowercase hex SHA-1 of `data` (the name Redis gives a script in EVALSHA).
-std::string Sha1Hex(std::string_view data);
-
 // Delay before reconnect attempt number `attempt` (0 for the first retry after a failure):
 // base = min(initial * 2^attempt, max), returned as base * (0.5 + 0.5 * jitter) with `jitter` in
 // [0, 1] ("equal jitter": never above max, never below half the base).
 std::chrono::milliseconds ReconnectBackoff(int attempt, std::chrono::milliseconds initial,
                                            std::chrono::milliseconds max, double jitter);
 
-// A Lua script. Its SHA-1 is computed once here; every (re)connect of a client it is registered
-// with runs SCRIPT LOAD (and checks the SHA Redis returns), and Eval falls back from EVALSHA to
-// EVAL on NOSCRIPT. Immutable, so one Script may be shared by clients on different threads.
+// A Lua script. Every (re)connect of a client it is registered with runs SCRIPT LOAD, and the
+// client keeps the SHA Redis answers; Eval sends EVALSHA with it and falls back to EVAL on
+// NOSCRIPT. Immutable, so one Script may be shared by clients on different threads.
 class Script {
  public:
-  explicit Script(std::string body);
+  explicit Script(std::string body) : body_(std::move(body)) {}
 
   const std::string& body() const { return body_; }
-  const std::string& sha1() const { return sha1_; }
 
  private:
   std::string body_;
-  std::string sha1_;
 };
 
 // Sees every command's outcome and every reconnection (metrics). Called on the client's thread.
@@ -115,6 +111,18 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   // Connected, authenticated, database selected and scripts loaded.
   bool IsReady() const { return state_ == State::kReady; }
 
+  // Completes when the client is ready: OK at once if it is, else when it next becomes ready;
+  // UNAVAILABLE when it is stopped (or destroyed) first; DEADLINE_EXCEEDED once `deadline`
+  // passes; CANCELLED when the awaiting coroutine's cancellation slot is emitted. Sleeps on a
+  // timer that each ready or stopped transition wakes: no polling. The caller keeps the client
+  // alive, as for Command.
+  boost::asio::awaitable<absl::Status> WaitReady(
+      std::optional<Clock::time_point> deadline = std::nullopt);
+
+  // The SHA Redis answered to the SCRIPT LOAD of `script` (registered) on the latest connection
+  // that got that far; nullopt before that.
+  std::optional<std::string> ScriptSha(const Script& script) const;
+
   // Called with each ready/not-ready transition, in order, posted to the executor (never from
   // inside a Redis callback). Only while the client exists.
   void SetStateCallback(std::function<void(bool ready)> callback);
@@ -145,7 +153,8 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   boost::asio::awaitable<absl::StatusOr<Reply>> Command(
       std::vector<std::string> args, std::optional<Clock::time_point> deadline = std::nullopt);
 
-  // EVALSHA, retried once as EVAL when Redis answers NOSCRIPT.
+  // EVALSHA with the SHA recorded at SCRIPT LOAD, retried once as EVAL when Redis answers
+  // NOSCRIPT; EVAL at once for a script that has no recorded SHA (not registered).
   boost::asio::awaitable<absl::StatusOr<Reply>> Eval(
       const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
       std::optional<Clock::time_point> deadline = std::nullopt);
@@ -174,6 +183,8 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   void OnCommandTimeout(std::uint64_t connection);
   void DropConnection();
   void SetState(State state);
+  // Wakes every WaitReady (they look at the state again).
+  void WakeReadyWaiters();
   std::string Address() const;
   std::string NotReadyReason() const;
   // Submits `args` on the current connection; the reply (or a NULL reply when the connection
@@ -196,6 +207,8 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   RedisConfig config_;
   Logger& logger_;
   std::vector<const Script*> scripts_;
+  absl::flat_hash_map<const Script*, std::string> script_shas_;  // from SCRIPT LOAD
+  std::vector<boost::asio::steady_timer*> ready_waiters_;        // one per pending WaitReady
   std::function<void(bool)> state_callback_;
 
   State state_ = State::kIdle;

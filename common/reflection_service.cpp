@@ -130,27 +130,22 @@ v1::ServerReflectionResponse ReflectionService::Answer(
   return response;
 }
 
-void ReflectionService::Serve(rpc::Runtime& runtime, Logger& logger) {
-  using V1Rpc = rpc::BidiStreamingRpc<v1::ServerReflection::AsyncService,
-                                      v1::ServerReflectionRequest, v1::ServerReflectionResponse>;
-  V1Rpc::Serve(
-      runtime, v1_, &v1::ServerReflection::AsyncService::RequestServerReflectionInfo,
-      "ServerReflectionInfo",
-      [this](rpc::RpcContext&, V1Rpc::Stream& stream) {
+absl::Status ReflectionService::Serve(rpc::Runtime& runtime, Logger& logger) {
+  auto v1 = rpc::Register(
+      v1_, &v1::ServerReflection::AsyncService::RequestServerReflectionInfo,
+      [this](rpc::RpcContext&, auto& stream) {
         return Converse<v1::ServerReflectionRequest, v1::ServerReflectionResponse>(*this, stream);
       },
       logger);
-  using V1AlphaRpc =
-      rpc::BidiStreamingRpc<v1alpha::ServerReflection::AsyncService,
-                            v1alpha::ServerReflectionRequest, v1alpha::ServerReflectionResponse>;
-  V1AlphaRpc::Serve(
-      runtime, v1alpha_, &v1alpha::ServerReflection::AsyncService::RequestServerReflectionInfo,
-      "ServerReflectionInfo",
-      [this](rpc::RpcContext&, V1AlphaRpc::Stream& stream) {
+  if (auto status = rpc::Serve(runtime, std::move(v1)); !status.ok()) return status;
+  auto v1alpha = rpc::Register(
+      v1alpha_, &v1alpha::ServerReflection::AsyncService::RequestServerReflectionInfo,
+      [this](rpc::RpcContext&, auto& stream) {
         return Converse<v1alpha::ServerReflectionRequest, v1alpha::ServerReflectionResponse>(
             *this, stream);
       },
       logger);
+  return rpc::Serve(runtime, std::move(v1alpha));
 }
 
 }  // namespace switchyard

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include <grpcpp/server_builder.h>
@@ -30,7 +31,7 @@ class ReflectionService {
   // Before the server is built.
   void Register(grpc::ServerBuilder& builder);
   // After the server has started.
-  void Serve(rpc::Runtime& runtime, Logger& logger);
+  absl::Status Serve(rpc::Runtime& runtime, Logger& logger);
 
   // One request answered (v1 messages; v1alpha ones are converted through the wire format,
   // which the two versions share). Exposed for tests.

@@ -1,7 +1,10 @@
 #include "common/service_host.hpp"
 
+#include <future>
 #include <thread>
+#include <utility>
 
+#include <boost/asio/post.hpp>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 
@@ -33,7 +36,47 @@ ServiceHost::ServiceHost(ServiceHostOptions options, Logger& logger)
 
 ServiceHost::~ServiceHost() { Shutdown(); }
 
+const std::vector<std::shared_ptr<redis::RedisClient>>& ServiceHost::AddRedis(
+    const redis::RedisConfig& config) {
+  if (!redis_.empty()) return redis_;
+  redis_metrics_ = std::make_unique<RedisMetrics>(metrics_.registry());
+  for (std::size_t i = 0; i < runtime_.size(); ++i) {
+    auto client = redis::RedisClient::Create(runtime_.shard(i).io.get_executor(), config, logger_);
+    client->SetStateCallback([this, i](bool ready) { SetShardReady(i, ready); });
+    client->SetObserver(redis_metrics_.get());
+    redis_.push_back(std::move(client));
+  }
+  return redis_;
+}
+
+void ServiceHost::Add(absl::StatusOr<rpc::Registration> registration) {
+  if (runtime_started_) {
+    if (auto status = rpc::Serve(runtime_, std::move(registration)); !status.ok()) {
+      logger_.Error("cannot serve a method", {{"error", status.message()}});
+    }
+    return;
+  }
+  if (!registration.ok()) {
+    if (registration_error_.ok()) registration_error_ = registration.status();
+    return;
+  }
+  registrations_.push_back(*std::move(registration));
+}
+
+void ServiceHost::OnEachShard(const std::function<void(std::size_t shard)>& work) {
+  for (std::size_t i = 0; i < runtime_.size(); ++i) {
+    std::promise<void> done;
+    boost::asio::post(runtime_.shard(i).io, [&, i] {
+      work(i);
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+}
+
 absl::Status ServiceHost::Start() {
+  // A method that cannot be served stops the start before anything is bound.
+  if (!registration_error_.ok()) return registration_error_;
   // Metrics first: a port that cannot be bound stops the start before any gRPC state exists.
   if (!options_.metrics_address.empty()) {
     if (auto status = metrics_.Serve(options_.metrics_address); !status.ok()) return status;
@@ -53,8 +96,12 @@ absl::Status ServiceHost::Start() {
   SetServing(false);
   runtime_.Start();
   runtime_started_ = true;
-  health_.Serve(runtime_, logger_, &rpc_metrics_);
-  reflection_.Serve(runtime_, logger_);
+  if (auto status = health_.Serve(runtime_, logger_, &rpc_metrics_); !status.ok()) return status;
+  if (auto status = reflection_.Serve(runtime_, logger_); !status.ok()) return status;
+  for (auto& registration : std::exchange(registrations_, {})) registration(runtime_);
+  for (std::size_t i = 0; i < redis_.size(); ++i) {
+    boost::asio::post(runtime_.shard(i).io, [client = redis_[i]] { client->Start(); });
+  }
   logger_.Info("grpc server listening", {{"address", options_.listen_address},
                                          {"port", port_},
                                          {"metrics_port", metrics_.port()},
@@ -101,6 +148,8 @@ void ServiceHost::Shutdown() {
   // Hooks run on the io threads: only when they were ever started.
   if (runtime_started_) {
     for (auto& hook : stop_hooks_) hook();
+    // Each client lives on its shard's io thread: stop it there.
+    if (!redis_.empty()) OnEachShard([this](std::size_t shard) { redis_[shard]->Stop(); });
     runtime_.Stop();
   }
   server_.reset();

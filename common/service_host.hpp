@@ -1,12 +1,14 @@
 #pragma once
 
 // The process shell shared by every gRPC service: a Runtime, one gRPC server with health and
-// reflection (both on the runtime's own queues), graceful shutdown on SIGTERM/SIGINT.
+// reflection (both on the runtime's own queues), the methods it serves, optionally one Redis
+// client per shard that health follows, graceful shutdown on SIGTERM/SIGINT.
 //
 //   ServiceHost host(options, logger);
-//   host.builder().RegisterService(&async_service);
+//   const auto& redis = host.AddRedis(redis_config);      // one client per shard
+//   auto users = host.AddService(async_service, [&](std::size_t shard) -> Impl& { ... });
+//   users.Serve(&AsyncService::RequestGetUser, &Impl::GetUser);
 //   if (auto status = host.Start(); !status.ok()) { ...exit 1... }
-//   UnaryRpc<...>::Serve(host.runtime(), ...);
 //   host.WaitForSignal();
 //   host.Shutdown();
 
@@ -15,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -22,10 +25,14 @@
 #include <grpcpp/server_builder.h>
 
 #include "common/grpc_runtime.hpp"
+#include "common/grpc_server.hpp"
+#include "common/grpc_stream.hpp"
 #include "common/health_service.hpp"
 #include "common/logger.hpp"
 #include "common/metrics.hpp"
+#include "common/redis_client.hpp"
 #include "common/reflection_service.hpp"
+#include "common/shard_handler.hpp"
 #include "common/stop_signal.hpp"
 
 namespace switchyard {
@@ -42,6 +49,32 @@ struct ServiceHostOptions {
   std::string metrics_address;
 };
 
+class ServiceHost;
+
+// The methods of one generated async service that a ServiceHost serves; see
+// ServiceHost::AddService. `ImplFor` gives the shard's implementation (std::nullptr_t: none).
+template <class Service, class ImplFor>
+class ServiceMethods {
+ public:
+  // Serves the method that `request_method` (e.g. &Service::RequestGetUser) requests: its request
+  // and response types come from the pointer's type, its name from the generated descriptor.
+  // `handler` is either a member function of the implementation, awaitable<absl::Status>
+  // (CallContext, const Request&, Response&), run on the shard's implementation with its status
+  // mapped once; or a handler taking the RpcContext, as rpc::Register takes. A method whose name
+  // cannot be derived makes ServiceHost::Start fail.
+  template <class RequestMethod, class Handler>
+  ServiceMethods& Serve(RequestMethod request_method, Handler handler);
+
+ private:
+  friend class ServiceHost;
+  ServiceMethods(ServiceHost& host, Service& service, ImplFor impl_for)
+      : host_(host), service_(service), impl_for_(std::move(impl_for)) {}
+
+  ServiceHost& host_;
+  Service& service_;
+  ImplFor impl_for_;
+};
+
 class ServiceHost {
  public:
   ServiceHost(ServiceHostOptions options, Logger& logger);
@@ -52,11 +85,37 @@ class ServiceHost {
   rpc::Runtime& runtime() { return runtime_; }
   Metrics& metrics() { return metrics_; }
   RpcMetrics& rpc_metrics() { return rpc_metrics_; }
-  // Register async services here before Start().
+  // Services added by AddService are registered; anything else the server needs goes here,
+  // before Start().
   grpc::ServerBuilder& builder() { return builder_; }
 
-  // Binds, starts the server (health NOT_SERVING until SetServing(true)) and the runtime threads.
-  // Fails with a one-line reason when the address cannot be bound.
+  // Registers `service` (a generated AsyncService, outliving the host) with the server; serve its
+  // methods through the result, before Start(). `impl_for(shard)` returns the implementation
+  // whose member functions serve calls on that shard; it must stay valid while the server runs.
+  template <class Service>
+  ServiceMethods<Service, std::nullptr_t> AddService(Service& service) {
+    return AddService(service, nullptr);
+  }
+  template <class Service, class ImplFor>
+  ServiceMethods<Service, ImplFor> AddService(Service& service, ImplFor impl_for) {
+    builder_.RegisterService(&service);
+    return ServiceMethods<Service, ImplFor>(*this, service, std::move(impl_for));
+  }
+
+  // One Redis client per runtime shard, on that shard's executor (use each only there). Health
+  // follows them: SERVING exactly when every shard's client is ready. Their commands are measured
+  // (redis_* metrics). Start() starts them; Shutdown() stops them after the stop hooks. Once,
+  // before Start(); scripts are registered on the clients before Start() too.
+  const std::vector<std::shared_ptr<redis::RedisClient>>& AddRedis(
+      const redis::RedisConfig& config);
+  const std::vector<std::shared_ptr<redis::RedisClient>>& redis() const { return redis_; }
+  // What measures Redis commands; null until AddRedis.
+  RedisMetrics* redis_metrics() { return redis_metrics_.get(); }
+
+  // Binds, starts the server (health NOT_SERVING until SetServing(true) or, with AddRedis, until
+  // Redis is ready), the runtime threads, the served methods and the Redis clients. Fails with a
+  // one-line reason when a method's name cannot be derived (before binding anything) or the
+  // address cannot be bound.
   absl::Status Start();
   int port() const { return port_; }
 
@@ -70,8 +129,9 @@ class ServiceHost {
   // reconnect during the drain cannot make the service SERVING again.
   void SetShardReady(std::size_t shard, bool ready);
 
-  // Runs between the server's shutdown and the runtime's: stop what keeps io_contexts busy
-  // (Redis clients, timers). Each hook is called once, on the thread calling Shutdown().
+  // Runs between the server's shutdown and the runtime's, before the Redis clients stop: stop
+  // what keeps io_contexts busy (timers, workers). Each hook is called once, on the thread
+  // calling Shutdown().
   void AddStopHook(std::function<void()> hook);
 
   // Blocks until SIGTERM or SIGINT arrives (or RequestStop is called).
@@ -79,10 +139,18 @@ class ServiceHost {
   void RequestStop();
 
   // Graceful stop: NOT_SERVING, no new calls, in-flight calls get up to shutdown_grace to finish
-  // (then they are cancelled), then hooks, then the runtime. Idempotent.
+  // (then they are cancelled), then hooks, then the Redis clients, then the runtime. Idempotent.
   void Shutdown();
 
  private:
+  template <class Service, class ImplFor>
+  friend class ServiceMethods;
+
+  // Before Start: kept for Start (the first error fails it). After: served at once.
+  void Add(absl::StatusOr<rpc::Registration> registration);
+  // Runs `work` on every shard's io thread, one shard after the other, and waits for each.
+  void OnEachShard(const std::function<void(std::size_t shard)>& work);
+
   ServiceHostOptions options_;
   Logger& logger_;
   Metrics metrics_;
@@ -93,6 +161,10 @@ class ServiceHost {
   grpc::ServerBuilder builder_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::function<void()>> stop_hooks_;
+  std::vector<rpc::Registration> registrations_;            // served by Start()
+  absl::Status registration_error_;                         // the first one
+  std::unique_ptr<RedisMetrics> redis_metrics_;             // outlives the clients
+  std::vector<std::shared_ptr<redis::RedisClient>> redis_;  // one per shard, or none
   std::mutex ready_mutex_;
   std::vector<bool> shard_ready_;  // guarded by ready_mutex_
   std::size_t ready_shards_ = 0;   // guarded by ready_mutex_
@@ -102,5 +174,21 @@ class ServiceHost {
   bool runtime_started_ = false;
   StopSignal stop_signal_;
 };
+
+template <class Service, class ImplFor>
+template <class RequestMethod, class Handler>
+ServiceMethods<Service, ImplFor>& ServiceMethods<Service, ImplFor>::Serve(
+    RequestMethod request_method, Handler handler) {
+  if constexpr (std::is_member_function_pointer_v<Handler>) {
+    static_assert(!std::is_same_v<ImplFor, std::nullptr_t>,
+                  "a member function handler needs AddService(service, impl_for)");
+    host_.Add(rpc::Register(service_, request_method, rpc::ShardHandler(impl_for_, handler),
+                            host_.logger_, &host_.rpc_metrics_));
+  } else {
+    host_.Add(rpc::Register(service_, request_method, std::move(handler), host_.logger_,
+                            &host_.rpc_metrics_));
+  }
+  return *this;
+}
 
 }  // namespace switchyard

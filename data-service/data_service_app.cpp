@@ -4,8 +4,6 @@
 
 #include <boost/asio/post.hpp>
 
-#include "common/grpc_server.hpp"
-#include "common/shard_handler.hpp"
 #include "common/uuid.hpp"
 
 namespace switchyard::data {
@@ -33,39 +31,25 @@ DataServiceApp::DataServiceApp(DataServiceConfig config,
           }(),
           logger) {
   if (!registry_) registry_ = std::make_shared<const JobRegistry>();
-  host_.builder().RegisterService(&data_service_);
-  host_.builder().RegisterService(&job_service_);
-  for (std::size_t i = 0; i < host_.runtime().size(); ++i) {
+  for (const auto& redis : host_.AddRedis(config_.redis)) {
     auto state = std::make_unique<ShardState>();
-    state->redis = redis::RedisClient::Create(host_.runtime().shard(i).io.get_executor(),
-                                              config_.redis, logger_);
-    state->data_store = std::make_unique<RedisDataStore>(*state->redis);
-    state->job_store = std::make_unique<RedisJobStore>(*state->redis);
+    state->data_store = std::make_unique<RedisDataStore>(*redis);
+    state->job_store = std::make_unique<RedisJobStore>(*redis);
     state->data_impl = std::make_unique<DataServiceImpl>(*state->data_store);
     state->job_impl =
         std::make_unique<JobServiceImpl>(*state->job_store, *registry_, metrics_, NewUuidV4);
-    state->redis->SetStateCallback([this, i](bool ready) { host_.SetShardReady(i, ready); });
-    state->redis->SetObserver(&redis_metrics_);
     shards_.push_back(std::move(state));
   }
+  ServeRpcs();
   host_.metrics().AddCollectable(MakeJobMetricsCollector(metrics_));
   if (config_.worker_enabled) {
-    config_.worker.redis_observer = &redis_metrics_;
+    config_.worker.redis_observer = host_.redis_metrics();
     worker_ = JobWorker::Create(host_.runtime().shard(0), config_.redis, config_.worker, registry_,
                                 metrics_, logger_);
   }
+  // The worker stops before the host closes the shards' Redis clients.
   host_.AddStopHook([this] {
-    if (!started_) return;  // nothing runs on the io threads
-    if (worker_) FinishWorker(shutdown_started_ + config_.host.shutdown_grace);
-    // Each client lives on its shard's io thread: stop it there and wait.
-    for (std::size_t i = 0; i < shards_.size(); ++i) {
-      std::promise<void> stopped;
-      boost::asio::post(host_.runtime().shard(i).io, [&, i] {
-        shards_[i]->redis->Stop();
-        stopped.set_value();
-      });
-      stopped.get_future().wait();
-    }
+    if (started_ && worker_) FinishWorker(shutdown_started_ + config_.host.shutdown_grace);
   });
 }
 
@@ -79,10 +63,6 @@ DataServiceApp::~DataServiceApp() {
 absl::Status DataServiceApp::Start() {
   if (auto status = host_.Start(); !status.ok()) return status;
   started_ = true;
-  ServeRpcs();
-  for (std::size_t i = 0; i < shards_.size(); ++i) {
-    boost::asio::post(host_.runtime().shard(i).io, [this, i] { shards_[i]->redis->Start(); });
-  }
   if (worker_) {
     boost::asio::post(host_.runtime().shard(0).io, [worker = worker_] { worker->Start(); });
   }
@@ -131,39 +111,20 @@ void DataServiceApp::AbandonWorker() {
 void DataServiceApp::ServeRpcs() {
   using DataService = v1::DataService::AsyncService;
   using JobService = v1::JobService::AsyncService;
-  auto& runtime = host_.runtime();
-  const auto data_impl = [this](std::size_t shard) -> DataServiceImpl& {
+  auto data = host_.AddService(data_service_, [this](std::size_t shard) -> DataServiceImpl& {
     return *shards_[shard]->data_impl;
-  };
-  const auto job_impl = [this](std::size_t shard) -> JobServiceImpl& {
+  });
+  data.Serve(&DataService::RequestPutData, &DataServiceImpl::PutData);
+  data.Serve(&DataService::RequestGetData, &DataServiceImpl::GetData);
+  data.Serve(&DataService::RequestListData, &DataServiceImpl::ListData);
+  data.Serve(&DataService::RequestDeleteData, &DataServiceImpl::DeleteData);
+  data.Serve(&DataService::RequestGetTime, &DataServiceImpl::GetTime);
+  auto jobs = host_.AddService(job_service_, [this](std::size_t shard) -> JobServiceImpl& {
     return *shards_[shard]->job_impl;
-  };
-  const auto bind_data = [&data_impl](auto method) { return rpc::ShardHandler(data_impl, method); };
-  const auto bind_jobs = [&job_impl](auto method) { return rpc::ShardHandler(job_impl, method); };
-  rpc::UnaryRpc<DataService, v1::PutDataRequest, v1::PutDataResponse>::Serve(
-      runtime, data_service_, &DataService::RequestPutData, "PutData",
-      bind_data(&DataServiceImpl::PutData), logger_, &host_.rpc_metrics());
-  rpc::UnaryRpc<DataService, v1::GetDataRequest, v1::GetDataResponse>::Serve(
-      runtime, data_service_, &DataService::RequestGetData, "GetData",
-      bind_data(&DataServiceImpl::GetData), logger_, &host_.rpc_metrics());
-  rpc::UnaryRpc<DataService, v1::ListDataRequest, v1::ListDataResponse>::Serve(
-      runtime, data_service_, &DataService::RequestListData, "ListData",
-      bind_data(&DataServiceImpl::ListData), logger_, &host_.rpc_metrics());
-  rpc::UnaryRpc<DataService, v1::DeleteDataRequest, v1::DeleteDataResponse>::Serve(
-      runtime, data_service_, &DataService::RequestDeleteData, "DeleteData",
-      bind_data(&DataServiceImpl::DeleteData), logger_, &host_.rpc_metrics());
-  rpc::UnaryRpc<DataService, v1::GetTimeRequest, v1::GetTimeResponse>::Serve(
-      runtime, data_service_, &DataService::RequestGetTime, "GetTime",
-      bind_data(&DataServiceImpl::GetTime), logger_, &host_.rpc_metrics());
-  rpc::UnaryRpc<JobService, v1::SubmitJobRequest, v1::SubmitJobResponse>::Serve(
-      runtime, job_service_, &JobService::RequestSubmitJob, "SubmitJob",
-      bind_jobs(&JobServiceImpl::SubmitJob), logger_, &host_.rpc_metrics());
-  rpc::UnaryRpc<JobService, v1::GetJobRequest, v1::GetJobResponse>::Serve(
-      runtime, job_service_, &JobService::RequestGetJob, "GetJob",
-      bind_jobs(&JobServiceImpl::GetJob), logger_, &host_.rpc_metrics());
-  rpc::UnaryRpc<JobService, v1::ListJobsRequest, v1::ListJobsResponse>::Serve(
-      runtime, job_service_, &JobService::RequestListJobs, "ListJobs",
-      bind_jobs(&JobServiceImpl::ListJobs), logger_, &host_.rpc_metrics());
+  });
+  jobs.Serve(&JobService::RequestSubmitJob, &JobServiceImpl::SubmitJob);
+  jobs.Serve(&JobService::RequestGetJob, &JobServiceImpl::GetJob);
+  jobs.Serve(&JobService::RequestListJobs, &JobServiceImpl::ListJobs);
 }
 
 }  // namespace switchyard::data

@@ -1,10 +1,9 @@
 #pragma once
 
-// data-service wired together: per runtime shard one Redis connection with a RedisDataStore, a
-// RedisJobStore and the two impls; the gRPC adapters that turn each DataService and JobService
-// RPC into a coroutine calling the shard's impl; health that follows Redis; and (unless
-// disabled) the job worker on shard 0 with its own Redis connections. main() and the
-// integration tests both use this.
+// data-service wired together: per runtime shard one Redis connection (the host's) with a
+// RedisDataStore, a RedisJobStore and the two impls; each DataService and JobService RPC served
+// by the shard's impl; health that follows Redis; and (unless disabled) the job worker on shard 0
+// with its own Redis connections. main() and the integration tests both use this.
 
 #include <chrono>
 #include <future>
@@ -64,7 +63,6 @@ class DataServiceApp {
 
  private:
   struct ShardState {
-    std::shared_ptr<redis::RedisClient> redis;
     std::unique_ptr<RedisDataStore> data_store;
     std::unique_ptr<RedisJobStore> job_store;
     std::unique_ptr<DataServiceImpl> data_impl;
@@ -82,7 +80,6 @@ class DataServiceApp {
   Logger& logger_;
   JobMetrics metrics_;
   ServiceHost host_;
-  RedisMetrics redis_metrics_{host_.metrics().registry()};  // outlives every Redis client below
   v1::DataService::AsyncService data_service_;
   v1::JobService::AsyncService job_service_;
   std::vector<std::unique_ptr<ShardState>> shards_;

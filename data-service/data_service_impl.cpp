@@ -3,26 +3,19 @@
 #include <optional>
 #include <string>
 
+#include <google/protobuf/util/time_util.h>
+
 #include "data-service/data_validation.hpp"
 
 namespace switchyard::data {
 
-void SetTimestamp(std::int64_t micros, google::protobuf::Timestamp& timestamp) {
-  std::int64_t seconds = micros / 1000000;
-  std::int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  timestamp.set_seconds(seconds);
-  timestamp.set_nanos(static_cast<std::int32_t>(rest * 1000));
-}
+using google::protobuf::util::TimeUtil;
 
 void ToProto(const DataRecord& record, v1::DataItem& item) {
   item.set_key(record.key);
   item.set_value(record.value);
   item.set_version(record.version);
-  SetTimestamp(record.updated_at_us, *item.mutable_updated_at());
+  *item.mutable_updated_at() = TimeUtil::MicrosecondsToTimestamp(record.updated_at_us);
 }
 
 absl::Status VersionMismatch(std::string_view key, std::int64_t expected, std::int64_t current) {
@@ -124,7 +117,7 @@ boost::asio::awaitable<absl::Status> DataServiceImpl::GetTime(CallContext call,
                                                               v1::GetTimeResponse& response) {
   auto now = co_await store_.Now(call.deadline);
   if (!now.ok()) co_return now.status();
-  SetTimestamp(*now, *response.mutable_time());
+  *response.mutable_time() = TimeUtil::MicrosecondsToTimestamp(*now);
   co_return absl::OkStatus();
 }
 

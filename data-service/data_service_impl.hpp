@@ -38,9 +38,6 @@ class DataServiceImpl {
   DataStore& store_;
 };
 
-// Microseconds since the Unix epoch as a Timestamp (negative values handled).
-void SetTimestamp(std::int64_t micros, google::protobuf::Timestamp& timestamp);
-
 void ToProto(const DataRecord& record, v1::DataItem& item);
 
 // FAILED_PRECONDITION naming the versions, for a conditional write or delete that did not match.

@@ -3,12 +3,15 @@
 #include <utility>
 
 #include "absl/strings/str_join.h"
+#include <google/protobuf/util/time_util.h>
 
 #include "data-service/data_validation.hpp"
 #include "data-service/job_validation.hpp"
 #include "data-service/struct_json.hpp"
 
 namespace switchyard::data {
+
+using google::protobuf::util::TimeUtil;
 
 absl::Status ToProto(const JobRecord& record, v1::Job& job) {
   job.Clear();
@@ -26,10 +29,10 @@ absl::Status ToProto(const JobRecord& record, v1::Job& job) {
     if (!result.ok()) return absl::InternalError("job " + record.id + " has a broken result");
     *job.mutable_result() = *std::move(result);
   }
-  SetTimestamp(record.created_at_us, *job.mutable_created_at());
-  SetTimestamp(record.updated_at_us, *job.mutable_updated_at());
+  *job.mutable_created_at() = TimeUtil::MicrosecondsToTimestamp(record.created_at_us);
+  *job.mutable_updated_at() = TimeUtil::MicrosecondsToTimestamp(record.updated_at_us);
   if (record.state == JobState::kRetrying && record.next_attempt_at_us > 0) {
-    SetTimestamp(record.next_attempt_at_us, *job.mutable_next_attempt_at());
+    *job.mutable_next_attempt_at() = TimeUtil::MicrosecondsToTimestamp(record.next_attempt_at_us);
   }
   return absl::OkStatus();
 }

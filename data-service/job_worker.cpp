@@ -32,7 +32,6 @@ using std::chrono::milliseconds;
 constexpr std::int32_t kPromoteBatch = 100;
 constexpr int kCompletionTries = 5;
 constexpr auto kDepthInterval = std::chrono::seconds(1);
-constexpr auto kConnectPoll = std::chrono::milliseconds(20);
 
 std::int64_t Millis(milliseconds value) { return static_cast<std::int64_t>(value.count()); }
 
@@ -121,8 +120,8 @@ JobWorker::JobWorker(rpc::Shard& shard, redis::RedisConfig redis, JobWorkerOptio
 JobWorker::~JobWorker() = default;
 
 void JobWorker::Start() {
-  if (started_ || stopping_) return;
-  started_ = true;
+  if (state_ != State::kIdle) return;
+  state_ = State::kRunning;
   client_->Start();
   reader_->Start();
   logger_.Info("job worker starting",
@@ -138,29 +137,47 @@ void JobWorker::Start() {
 
 void JobWorker::Stop(std::function<void()> on_stopped) {
   if (on_stopped) {
-    if (stopped_) {
+    if (state_ == State::kStopped) {
       asio::post(shard_.io, std::move(on_stopped));
     } else {
       on_stopped_.push_back(std::move(on_stopped));
     }
   }
-  if (stopping_) return;
-  stopping_ = true;
-  if (started_) {
-    logger_.Info("job worker stopping", {{"consumer", options_.consumer},
-                                         {"running", static_cast<std::int64_t>(attempts_.size())}});
+  switch (state_) {
+    case State::kIdle:
+      FinishStop();  // nothing ever ran
+      return;
+    case State::kRunning:
+      state_ = State::kDraining;
+      StopTakingJobs();
+      MaybeFinishStop();
+      return;
+    case State::kDraining:
+    case State::kAbandoning:
+    case State::kRetiring:
+    case State::kStopped:
+      return;  // already on its way
   }
-  // Closing the reader's connection ends a blocked XREADGROUP without Redis delivering more.
-  reader_->Stop();
-  read_cancel_.emit(asio::cancellation_type::terminal);
-  maintenance_cancel_.emit(asio::cancellation_type::terminal);
-  slot_free_.cancel();
-  MaybeFinishStop();
 }
 
 void JobWorker::Abandon() {
-  if (stopped_) return;
-  abandoning_ = true;
+  switch (state_) {
+    case State::kIdle:
+      FinishStop();
+      return;
+    case State::kRetiring:
+      // Only the group clean-up is left: closing the connection ends it (then kStopped).
+      client_->Stop();
+      return;
+    case State::kAbandoning:
+    case State::kStopped:
+      return;
+    case State::kRunning:
+    case State::kDraining:
+      break;
+  }
+  const bool was_running = state_ == State::kRunning;
+  state_ = State::kAbandoning;
   if (!attempts_.empty()) {
     logger_.Warn("job worker abandoning running attempts; they will be re-delivered",
                  {{"consumer", options_.consumer},
@@ -168,11 +185,21 @@ void JobWorker::Abandon() {
   }
   // Nothing more reaches Redis: no completion, no acknowledgement, no heartbeat.
   client_->Stop();
-  Stop(nullptr);
+  if (was_running) StopTakingJobs();
   for (auto& [entry, attempt] : attempts_) {
     attempt->cancel.emit(asio::cancellation_type::terminal);
   }
   MaybeFinishStop();
+}
+
+void JobWorker::StopTakingJobs() {
+  logger_.Info("job worker stopping", {{"consumer", options_.consumer},
+                                       {"running", static_cast<std::int64_t>(attempts_.size())}});
+  // Closing the reader's connection ends a blocked XREADGROUP without Redis delivering more.
+  reader_->Stop();
+  read_cancel_.emit(asio::cancellation_type::terminal);
+  maintenance_cancel_.emit(asio::cancellation_type::terminal);
+  slot_free_.cancel();
 }
 
 void JobWorker::Spawn(asio::awaitable<void> work, asio::cancellation_slot slot,
@@ -182,7 +209,7 @@ void JobWorker::Spawn(asio::awaitable<void> work, asio::cancellation_slot slot,
       shard_.io, std::move(work),
       asio::bind_cancellation_slot(slot, [self = shared_from_this(),
                                           on_done = std::move(on_done)](std::exception_ptr error) {
-        if (error && !self->stopping_) {
+        if (error && self->taking_jobs()) {
           try {
             std::rethrow_exception(error);
           } catch (const std::exception& e) {
@@ -197,13 +224,14 @@ void JobWorker::Spawn(asio::awaitable<void> work, asio::cancellation_slot slot,
 }
 
 void JobWorker::MaybeFinishStop() {
-  if (!stopping_ || live_coroutines_ > 0 || finishing_) return;
-  finishing_ = true;
-  if (abandoning_ || !started_ || !client_->IsReady()) {
+  const bool winding_down = state_ == State::kDraining || state_ == State::kAbandoning;
+  if (!winding_down || live_coroutines_ > 0) return;
+  if (abandoning() || !client_->IsReady()) {
     FinishStop();
     return;
   }
   // A clean stop leaves no consumer behind in the group (only if nothing is pending for it).
+  state_ = State::kRetiring;
   asio::co_spawn(
       shard_.io,
       [](std::shared_ptr<JobWorker> self) -> asio::awaitable<void> {
@@ -213,11 +241,12 @@ void JobWorker::MaybeFinishStop() {
 }
 
 void JobWorker::FinishStop() {
-  if (stopped_) return;
+  if (state_ == State::kStopped) return;
+  const bool ran = state_ != State::kIdle;
   client_->Stop();
   reader_->Stop();
-  stopped_ = true;
-  if (started_) logger_.Info("job worker stopped", {{"consumer", options_.consumer}});
+  state_ = State::kStopped;
+  if (ran) logger_.Info("job worker stopped", {{"consumer", options_.consumer}});
   auto callbacks = std::move(on_stopped_);
   on_stopped_.clear();
   for (auto& callback : callbacks) callback();
@@ -235,7 +264,7 @@ void JobWorker::NoteRedis(const absl::Status& status, std::string_view what) {
     redis_trouble_ = false;
     return;
   }
-  if (stopping_ || redis_trouble_) return;
+  if (!taking_jobs() || redis_trouble_) return;
   redis_trouble_ = true;
   logger_.Warn("job worker cannot reach redis; retrying",
                {{"consumer", options_.consumer}, {"during", what}, {"error", status.message()}});
@@ -246,18 +275,22 @@ asio::awaitable<void> JobWorker::Pause(milliseconds delay) {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
-asio::awaitable<void> JobWorker::WaitUntilConnected() {
-  while (!stopping_ && !(client_->IsReady() && reader_->IsReady())) {
-    co_await Pause(kConnectPoll);
+asio::awaitable<bool> JobWorker::WaitUntilConnected() {
+  // Stopping ends these waits too: Stop cancels the loops, Abandon closes the connections.
+  for (const auto& connection : {client_, reader_}) {
+    const absl::Status ready = co_await connection->WaitReady();
+    if (!ready.ok()) co_return false;
   }
+  co_return taking_jobs();
 }
 
 asio::awaitable<void> JobWorker::ReadLoop() {
-  co_await WaitUntilConnected();
+  const bool connected = co_await WaitUntilConnected();
+  if (!connected) co_return;
   const milliseconds block = ReadBlock(options_);
   const milliseconds claim_every = std::max(options_.visibility_timeout / 2, milliseconds(10));
   bool group_ready = false;
-  while (!stopping_) {
+  while (taking_jobs()) {
     if (!group_ready) {
       const absl::Status status = co_await queue_.EnsureGroup();
       NoteRedis(status, "XGROUP CREATE");
@@ -283,11 +316,11 @@ asio::awaitable<void> JobWorker::ReadLoop() {
       if (!claimed.ok()) {
         if (absl::IsFailedPrecondition(claimed.status())) group_ready = false;
         claim_cursor_ = "0-0";
-        if (!stopping_) co_await Pause(options_.retry_pause);
+        if (taking_jobs()) co_await Pause(options_.retry_pause);
         continue;
       }
       for (Delivery& delivery : *claimed) {
-        if (stopping_) break;
+        if (!taking_jobs()) break;
         if (attempts_.count(delivery.entry_id) > 0) continue;  // ours, still running here
         logger_.Info("job entry claimed from a silent worker",
                      {{"request_id", delivery.job_id}, {"entry", delivery.entry_id}});
@@ -296,7 +329,7 @@ asio::awaitable<void> JobWorker::ReadLoop() {
       continue;
     }
     auto batch = co_await queue_.Read(options_.consumer, free, block);
-    if (stopping_) break;
+    if (!taking_jobs()) break;
     NoteRedis(batch.status(), "XREADGROUP");
     if (!batch.ok()) {
       if (absl::IsFailedPrecondition(batch.status())) group_ready = false;
@@ -308,9 +341,10 @@ asio::awaitable<void> JobWorker::ReadLoop() {
 }
 
 asio::awaitable<void> JobWorker::MaintenanceLoop() {
-  co_await WaitUntilConnected();
+  const bool connected = co_await WaitUntilConnected();
+  if (!connected) co_return;
   auto next_depth = Clock::now();
-  while (!stopping_) {
+  while (taking_jobs()) {
     auto moved = co_await queue_.PromoteDue(kPromoteBatch);
     if (moved.ok() && *moved >= kPromoteBatch) continue;  // more are due
     if (moved.ok() && Clock::now() >= next_depth) {
@@ -339,7 +373,7 @@ asio::awaitable<void> JobWorker::RunAttempt(Delivery delivery) {
   auto start = co_await queue_.Start(delivery);
   if (!start.ok()) {
     // The entry stays pending: claimed again after the visibility timeout.
-    if (!abandoning_) {
+    if (!abandoning()) {
       logger_.Warn("job attempt not started", {{"request_id", delivery.job_id},
                                                {"entry", delivery.entry_id},
                                                {"error", start.status().message()}});
@@ -386,7 +420,7 @@ asio::awaitable<void> JobWorker::RunAttempt(Delivery delivery) {
                            Pause(options_.attempt_timeout) || Heartbeat(delivery));
   const auto took = Clock::now() - started;
   in_flight.reset();
-  if (abandoning_) co_return;
+  if (abandoning()) co_return;
 
   absl::StatusOr<std::string> result;
   switch (outcome.index()) {
@@ -463,7 +497,7 @@ asio::awaitable<void> JobWorker::Complete(Delivery delivery, const AttemptStart&
     } else {
       done = co_await queue_.Fail(delivery, start.attempt, error, delay);
     }
-    if (done.ok() || abandoning_ || tries >= kCompletionTries) break;
+    if (done.ok() || abandoning() || tries >= kCompletionTries) break;
     co_await Pause(options_.retry_pause * tries);
   }
   metrics_.ObserveDuration(std::chrono::duration_cast<std::chrono::microseconds>(took));

@@ -106,8 +106,17 @@ class JobWorker : public std::enable_shared_from_this<JobWorker> {
   JobWorker(rpc::Shard& shard, redis::RedisConfig redis, JobWorkerOptions options,
             std::shared_ptr<const JobRegistry> registry, JobMetrics& metrics, Logger& logger);
 
-  // Until both connections are up the first time (or the worker stops).
-  boost::asio::awaitable<void> WaitUntilConnected();
+  // The worker's life, in one direction only:
+  //   kIdle --Start--> kRunning --Stop--> kDraining --nothing runs--> kRetiring --> kStopped
+  //   kRunning or kDraining --Abandon--> kAbandoning --nothing runs--> kStopped
+  //   kIdle --Stop or Abandon--> kStopped
+  // kDraining lets running attempts finish; kAbandoning cancels them without recording anything;
+  // kRetiring removes this consumer from the group (XGROUP DELCONSUMER) before closing.
+  enum class State { kIdle, kRunning, kDraining, kAbandoning, kRetiring, kStopped };
+
+  // Until both connections are ready the first time: true, or false when the worker stops
+  // taking jobs first. Awaits the clients' ready signal.
+  boost::asio::awaitable<bool> WaitUntilConnected();
   boost::asio::awaitable<void> ReadLoop();
   boost::asio::awaitable<void> MaintenanceLoop();
   boost::asio::awaitable<void> RunAttempt(Delivery delivery);
@@ -120,6 +129,10 @@ class JobWorker : public std::enable_shared_from_this<JobWorker> {
                                         absl::StatusOr<std::string> result,
                                         std::chrono::steady_clock::duration took);
 
+  bool taking_jobs() const { return state_ == State::kRunning; }
+  bool abandoning() const { return state_ == State::kAbandoning; }
+  // Ends the read and maintenance loops (leaving kRunning is the caller's part).
+  void StopTakingJobs();
   void Launch(Delivery delivery);
   // Runs `work` on the shard, cancellable through `slot`; `on_done` runs after it ended.
   void Spawn(boost::asio::awaitable<void> work, boost::asio::cancellation_slot slot,
@@ -147,11 +160,7 @@ class JobWorker : public std::enable_shared_from_this<JobWorker> {
   std::string claim_cursor_ = "0-0";
   std::chrono::steady_clock::time_point next_claim_{};
   std::size_t live_coroutines_ = 0;
-  bool started_ = false;
-  bool stopping_ = false;
-  bool abandoning_ = false;
-  bool finishing_ = false;
-  bool stopped_ = false;
+  State state_ = State::kIdle;
   bool redis_trouble_ = false;
   std::vector<std::function<void()>> on_stopped_;
   std::minstd_rand rng_;

@@ -1,8 +1,8 @@
 #pragma once
 
-// user-service wired together: per runtime shard one Redis connection, one RedisUserStore and one
-// UserServiceImpl; the gRPC adapter that turns each UserService RPC into a coroutine calling the
-// shard's impl; health that follows Redis. main() and the integration tests both use this.
+// user-service wired together: per runtime shard one Redis connection (the host's), one
+// RedisUserStore and one UserServiceImpl; each UserService RPC served by the shard's impl; health
+// that follows Redis. main() and the integration tests both use this.
 
 #include <atomic>
 #include <memory>
@@ -40,7 +40,6 @@ class UserServiceApp {
 
  private:
   struct ShardState {
-    std::shared_ptr<redis::RedisClient> redis;
     std::unique_ptr<RedisUserStore> store;
     std::unique_ptr<UserServiceImpl> impl;
   };
@@ -50,11 +49,9 @@ class UserServiceApp {
   boost::asio::awaitable<void> RefreshUserCount();
 
   UserServiceConfig config_;
-  Logger& logger_;
   ServiceHost host_;
   v1::UserService::AsyncService service_;
   std::vector<std::unique_ptr<ShardState>> shards_;
-  RedisMetrics redis_metrics_{host_.metrics().registry()};
   prometheus::Gauge& users_total_;
   std::unique_ptr<boost::asio::steady_timer> refresh_timer_;  // shard 0's io thread
   bool stopping_ = false;                                     // shard 0's io thread

@@ -2,24 +2,13 @@
 
 #include <chrono>
 
+#include <google/protobuf/util/time_util.h>
+
 #include "user-service/user_validation.hpp"
 
 namespace switchyard::user {
 
-namespace {
-
-void SetTimestamp(std::int64_t micros, google::protobuf::Timestamp& timestamp) {
-  std::int64_t seconds = micros / 1000000;
-  std::int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  timestamp.set_seconds(seconds);
-  timestamp.set_nanos(static_cast<std::int32_t>(rest * 1000));
-}
-
-}  // namespace
+using google::protobuf::util::TimeUtil;
 
 std::int64_t SystemClockMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -31,8 +20,8 @@ void ToProto(const UserRecord& record, v1::User& user) {
   user.set_id(record.id);
   user.set_name(record.name);
   user.set_email(record.email);
-  SetTimestamp(record.created_at_us, *user.mutable_created_at());
-  SetTimestamp(record.updated_at_us, *user.mutable_updated_at());
+  *user.mutable_created_at() = TimeUtil::MicrosecondsToTimestamp(record.created_at_us);
+  *user.mutable_updated_at() = TimeUtil::MicrosecondsToTimestamp(record.updated_at_us);
 }
 
 UserServiceImpl::UserServiceImpl(UserStore& store, Clock clock, IdGenerator new_id)

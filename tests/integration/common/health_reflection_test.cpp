@@ -17,6 +17,7 @@
 
 #include "common/logger.hpp"
 #include "common/service_host.hpp"
+#include "switchyard/user/v1/user_service.grpc.pb.h"
 
 namespace switchyard {
 namespace {
@@ -129,6 +130,35 @@ TEST_F(HealthReflectionTest, ShardReadinessServesOnlyWhenEveryShardIsReady) {
   host_->SetShardReady(7, false);  // no such shard: ignored
   ASSERT_TRUE(Check("", response).ok());
   EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+}
+
+// A request method that is not protoc's: nothing tells which method it serves.
+class RenamedUserService : public switchyard::user::v1::UserService::AsyncService {
+ public:
+  void RequestSomeUser(
+      grpc::ServerContext* context, switchyard::user::v1::GetUserRequest* request,
+      grpc::ServerAsyncResponseWriter<switchyard::user::v1::GetUserResponse>* writer,
+      grpc::CompletionQueue* cq, grpc::ServerCompletionQueue* server_cq, void* tag) {
+    RequestGetUser(context, request, writer, cq, server_cq, tag);
+  }
+};
+
+TEST(ServiceHostStartTest, AMethodWhoseNameCannotBeDerivedFailsTheStartBeforeBinding) {
+  Logger logger("test", "0", LogLevel::kError);
+  ServiceHostOptions options;
+  options.listen_address = "127.0.0.1:0";
+  ServiceHost host(options, logger);
+  RenamedUserService service;
+  host.AddService(service).Serve(
+      &RenamedUserService::RequestSomeUser,
+      [](rpc::RpcContext&, const switchyard::user::v1::GetUserRequest&,
+         switchyard::user::v1::GetUserResponse&) -> boost::asio::awaitable<grpc::Status> {
+        co_return grpc::Status::OK;
+      });
+  const absl::Status started = host.Start();
+  EXPECT_EQ(started.code(), absl::StatusCode::kInvalidArgument) << started;
+  EXPECT_NE(started.message().find("RenamedUserService"), std::string::npos) << started;
+  EXPECT_EQ(host.port(), 0);  // nothing was bound
 }
 
 TEST(ServiceHostDrainTest, AReconnectDuringTheDrainDoesNotMakeTheServiceServingAgain) {

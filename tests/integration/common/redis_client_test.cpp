@@ -164,6 +164,18 @@ class RedisClientTest : public ::testing::Test {
     return false;
   }
 
+  // Spawns client.WaitReady(deadline), cancellable through `slot`; its status lands in `result`.
+  void SpawnWaitReady(RedisClient& client, std::optional<absl::Status>& result,
+                      std::optional<Clock::time_point> deadline = std::nullopt,
+                      asio::cancellation_slot slot = {}) {
+    asio::co_spawn(
+        io_,
+        [&client, &result, deadline]() -> asio::awaitable<void> {
+          result = co_await client.WaitReady(deadline);
+        },
+        asio::bind_cancellation_slot(slot, asio::detached));
+  }
+
   // Spawns a command whose result lands in `results[index]`; `done` counts completions.
   void Spawn(RedisClient* client, std::vector<std::string> args,
              std::vector<std::optional<absl::StatusOr<Reply>>>& results, std::size_t index,
@@ -260,25 +272,31 @@ TEST_F(RedisClientTest, EvalUsesScriptLoadedOnConnectAndFallsBackToEvalAfterScri
   const Script incr("return redis.call('INCRBY', KEYS[1], ARGV[1])");
   auto client = ReadyClient(ConfigFor(server), {&incr});
   ASSERT_TRUE(client->IsReady());
+  const std::optional<std::string> sha = client->ScriptSha(incr);
+  ASSERT_TRUE(sha.has_value());
 
-  EXPECT_EQ(Run(*client, {"SCRIPT", "EXISTS", incr.sha1()}).value(),
-            Reply::Array({Reply::Integer(1)}));
+  EXPECT_EQ(Run(*client, {"SCRIPT", "EXISTS", *sha}).value(), Reply::Array({Reply::Integer(1)}));
   EXPECT_EQ(RunEval(*client, incr, {"counter"}, {"5"}).value(), Reply::Integer(5));
 
   EXPECT_EQ(Run(*client, {"SCRIPT", "FLUSH"}).value(), Reply::Status("OK"));
-  EXPECT_EQ(Run(*client, {"SCRIPT", "EXISTS", incr.sha1()}).value(),
-            Reply::Array({Reply::Integer(0)}));
+  EXPECT_EQ(Run(*client, {"SCRIPT", "EXISTS", *sha}).value(), Reply::Array({Reply::Integer(0)}));
   EXPECT_EQ(RunEval(*client, incr, {"counter"}, {"5"}).value(), Reply::Integer(10));
-  EXPECT_EQ(Run(*client, {"SCRIPT", "EXISTS", incr.sha1()}).value(),
-            Reply::Array({Reply::Integer(1)}));
+  EXPECT_EQ(Run(*client, {"SCRIPT", "EXISTS", *sha}).value(), Reply::Array({Reply::Integer(1)}));
 }
 
-TEST_F(RedisClientTest, ScriptSha1MatchesScriptLoad) {
+TEST_F(RedisClientTest, ScriptShaIsWhatScriptLoadAnsweredAndIsKnownOnlyForRegisteredScripts) {
   RedisServer server;
-  auto client = ReadyClient(ConfigFor(server));
-  ASSERT_TRUE(client->IsReady());
-  const Script script("return {KEYS[1], ARGV[1]}");
-  EXPECT_EQ(Run(*client, {"SCRIPT", "LOAD", script.body()}).value(), Reply::String(script.sha1()));
+  const Script registered("return {KEYS[1], ARGV[1]}");
+  const Script other("return 2");
+  auto client = MakeClient(ConfigFor(server));
+  client->RegisterScript(&registered);
+  EXPECT_EQ(client->ScriptSha(registered), std::nullopt);  // not connected yet
+  client->Start();
+  ASSERT_TRUE(RunUntil([&] { return client->IsReady(); }, 10s));
+  const absl::StatusOr<Reply> loaded = Run(*client, {"SCRIPT", "LOAD", registered.body()});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(client->ScriptSha(registered), loaded->str);
+  EXPECT_EQ(client->ScriptSha(other), std::nullopt);
 }
 
 TEST_F(RedisClientTest, EvalOfUnregisteredScriptWorksAndLuaErrorReplyIsErrorReply) {
@@ -740,6 +758,70 @@ TEST_F(RedisClientTest, DestroyingClientWithCommandsInFlightFailsThemWithUnavail
     EXPECT_EQ(result->status().code(), absl::StatusCode::kUnavailable) << result->status();
   }
   EXPECT_EQ(eval_result->status().code(), absl::StatusCode::kUnavailable);
+}
+
+// --- WaitReady ---
+
+TEST_F(RedisClientTest, WaitReadyOnAReadyClientCompletesAtOnce) {
+  RedisServer server;
+  auto client = ReadyClient(ConfigFor(server));
+  ASSERT_TRUE(client->IsReady());
+  std::optional<absl::Status> result;
+  SpawnWaitReady(*client, result, Clock::now() + 5s);
+  ASSERT_TRUE(RunUntil([&] { return result.has_value(); }, 1s));
+  EXPECT_TRUE(result->ok()) << *result;
+}
+
+TEST_F(RedisClientTest, WaitReadyWaitsWhileRedisIsDownAndCompletesWhenItComesUp) {
+  RedisServer server;
+  server.Stop();  // its port stays free: the client starts against nothing
+  RedisConfig config = ConfigFor(server);
+  config.reconnect_max_backoff = 100ms;
+  auto client = MakeClient(config);
+  client->Start();
+
+  std::optional<absl::Status> unbounded;
+  SpawnWaitReady(*client, unbounded);
+  std::optional<absl::Status> bounded;
+  SpawnWaitReady(*client, bounded, Clock::now() + 300ms);
+  ASSERT_TRUE(RunUntil([&] { return bounded.has_value(); }, 5s));
+  EXPECT_EQ(bounded->code(), absl::StatusCode::kDeadlineExceeded) << *bounded;
+  EXPECT_FALSE(unbounded.has_value()) << *unbounded;
+  EXPECT_GE(CountOccurrences(LogText(), "redis connect failed"), 1u);
+
+  server.Start();
+  ASSERT_TRUE(RunUntil([&] { return unbounded.has_value(); }, 10s));
+  EXPECT_TRUE(unbounded->ok()) << *unbounded;
+  EXPECT_TRUE(client->IsReady());
+}
+
+// While Redis is down, a WaitReady ends only when something ends it, with that thing's code.
+TEST_F(RedisClientTest, WaitReadyWhileRedisIsDownEndsWithTheCodeOfWhatEndedIt) {
+  RedisServer server;
+  server.Stop();  // nothing listens on its port
+  using End = std::function<void(std::shared_ptr<RedisClient>&, asio::cancellation_signal&)>;
+  const struct {
+    std::string what;
+    End end;
+    absl::StatusCode code;
+  } cases[] = {
+      {"Stop", [](auto& client, auto&) { client->Stop(); }, absl::StatusCode::kUnavailable},
+      {"cancellation", [](auto&, auto& cancel) { cancel.emit(asio::cancellation_type::terminal); },
+       absl::StatusCode::kCancelled},
+      {"destruction", [](auto& client, auto&) { client.reset(); }, absl::StatusCode::kUnavailable},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    auto client = MakeClient(ConfigFor(server));
+    client->Start();
+    asio::cancellation_signal cancel;
+    std::optional<absl::Status> result;
+    SpawnWaitReady(*client, result, std::nullopt, cancel.slot());
+    EXPECT_FALSE(RunUntil([&] { return result.has_value(); }, 100ms));
+    c.end(client, cancel);
+    ASSERT_TRUE(RunUntil([&] { return result.has_value(); }, 1s));
+    EXPECT_EQ(result->code(), c.code) << *result;
+  }
 }
 
 }  // namespace

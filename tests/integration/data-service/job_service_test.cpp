@@ -487,6 +487,39 @@ TEST_F(JobWorkerLifecycleTest, ShutdownPastTheGracePeriodLeavesTheJobToAnotherWo
   EXPECT_EQ(done.result().fields().at("consumer").string_value(), worker_b->worker_consumer());
 }
 
+TEST_F(JobWorkerLifecycleTest, WorkerStartedWhileRedisIsDownTakesJobsOnceRedisIsBack) {
+  v1::Job job;
+  ASSERT_TRUE(harness_.Submit("test.flaky", R"({"fail_times":0})", 0, &job).ok());
+  harness_.redis().Stop();
+  auto worker = harness_.StartExtraApp(true, FastWorkerOptions());
+  EXPECT_TRUE(harness_.test_jobs().StartsOf(job.id()).empty());
+
+  harness_.redis().Start();
+  v1::Job done;
+  ASSERT_TRUE(harness_.WaitForState(job.id(), v1::JOB_STATE_SUCCEEDED, 10s, done))
+      << done.DebugString();
+  EXPECT_EQ(done.attempts(), 1);
+  const auto starts = harness_.test_jobs().StartsOf(job.id());
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].consumer, worker->worker_consumer());
+}
+
+TEST_F(JobWorkerLifecycleTest, ShutdownWhileTheWorkerWaitsForRedisEndsWithoutTheGracePeriod) {
+  harness_.redis().Stop();
+  auto worker = harness_.StartExtraApp(true, FastWorkerOptions());
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return harness_.ReadLog().find(R"("msg":"job worker starting")") != std::string::npos;
+      },
+      5s));
+  const auto started = std::chrono::steady_clock::now();
+  worker->Shutdown();  // grace period: 2 s
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
+  const std::string log = harness_.ReadLog();
+  EXPECT_EQ(log.find("shutdown grace period over"), std::string::npos);
+  EXPECT_NE(log.find(R"("msg":"job worker stopped")"), std::string::npos);
+}
+
 HarnessOptions WithUserService() {
   HarnessOptions options;
   options.with_user_service = true;

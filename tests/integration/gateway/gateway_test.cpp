@@ -7,7 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include "common/grpc_server.hpp"
 #include "common/service_host.hpp"
 #include "gateway/gateway_app.hpp"
 #include "switchyard/test/v1/echo_service.grpc.pb.h"
@@ -27,12 +26,7 @@ namespace echo = switchyard::test::v1;
 class EchoServer {
  public:
   explicit EchoServer(Logger& logger) : host_(Options(), logger) {
-    host_.builder().RegisterService(&service_);
-    status_ = host_.Start();
-    if (!status_.ok()) return;
-    host_.SetServing(true);
     using Service = echo::EchoService::AsyncService;
-    using Rpc = rpc::UnaryRpc<Service, echo::EchoRequest, echo::EchoResponse>;
     const auto echo_request =
         [](rpc::RpcContext& rpc, const echo::EchoRequest& request,
            echo::EchoResponse& response) -> boost::asio::awaitable<grpc::Status> {
@@ -44,13 +38,15 @@ class EchoServer {
       *response.mutable_payload() = request.payload();
       co_return grpc::Status::OK;
     };
-    Rpc::Serve(host_.runtime(), service_, &Service::RequestEcho, "Echo", echo_request, logger);
-    Rpc::Serve(host_.runtime(), service_, &Service::RequestEchoPayload, "EchoPayload", echo_request,
-               logger);
-    Rpc::Serve(host_.runtime(), service_, &Service::RequestEchoResponseBody, "EchoResponseBody",
-               echo_request, logger);
-    Rpc::Serve(host_.runtime(), service_, &Service::RequestSearch, "Search", echo_request, logger);
-    Rpc::Serve(host_.runtime(), service_, &Service::RequestPurge, "Purge", echo_request, logger);
+    host_.AddService(service_)
+        .Serve(&Service::RequestEcho, echo_request)
+        .Serve(&Service::RequestEchoPayload, echo_request)
+        .Serve(&Service::RequestEchoResponseBody, echo_request)
+        .Serve(&Service::RequestSearch, echo_request)
+        .Serve(&Service::RequestPurge, echo_request);
+    status_ = host_.Start();
+    if (!status_.ok()) return;
+    host_.SetServing(true);
   }
 
   bool ok() const { return status_.ok(); }

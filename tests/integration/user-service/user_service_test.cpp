@@ -250,14 +250,14 @@ TEST_F(UserServiceTest, ClientDeadlineAbandonsRedisWorkAndServiceRecovers) {
   const auto started = std::chrono::steady_clock::now();
   const grpc::Status status = stub_->GetUser(&context, request, &response);
   const auto took = std::chrono::steady_clock::now() - started;
-  redis_.Resume();
   EXPECT_EQ(status.error_code(), StatusCode::DEADLINE_EXCEEDED);
   // The client's deadline, well before the 1 s Redis command timeout.
   EXPECT_LT(took, 900ms);
   // The handler gave up at the deadline too: its access line shows DEADLINE_EXCEEDED (4) or
-  // CANCELLED (1), whichever reached it first, not a Redis timeout much later.
+  // CANCELLED (1), whichever reached it first, not a Redis timeout much later. Redis stays
+  // paused until then, so a reply cannot race the handler's deadline.
   std::string line;
-  EXPECT_TRUE(testing::WaitFor(
+  const bool logged = testing::WaitFor(
       [&] {
         const std::string log = ReadLog();
         const auto at = log.find("\"method\":\"GetUser\"");
@@ -265,7 +265,9 @@ TEST_F(UserServiceTest, ClientDeadlineAbandonsRedisWorkAndServiceRecovers) {
         line = log.substr(at, log.find('\n', at) - at);
         return true;
       },
-      5s));
+      5s);
+  redis_.Resume();
+  EXPECT_TRUE(logged);
   EXPECT_TRUE(line.find("\"code\":4,") != std::string::npos ||
               line.find("\"code\":1,") != std::string::npos)
       << line;

@@ -67,12 +67,14 @@ class BridgeTest : public ::testing::Test {
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     runtime_.Start();
-    UnaryRpc<Health::AsyncService, HealthCheckRequest, HealthCheckResponse>::Serve(
-        runtime_, service_, &Health::AsyncService::RequestCheck, "Check",
-        [this](RpcContext& rpc, const HealthCheckRequest& request, HealthCheckResponse& response) {
-          return Handle(rpc, request, response);
-        },
-        logger_);
+    const absl::Status served =
+        Serve(runtime_,
+              Register(
+                  service_, &Health::AsyncService::RequestCheck,
+                  [this](RpcContext& rpc, const HealthCheckRequest& request,
+                         HealthCheckResponse& response) { return Handle(rpc, request, response); },
+                  logger_));
+    ASSERT_TRUE(served.ok()) << served;
     channel_ = server_->InProcessChannel(grpc::ChannelArguments());
     stub_ = Health::NewStub(channel_);
   }

@@ -112,5 +112,42 @@ TEST_F(RedisClientOfflineTest, StateCallbackIsNotCalledWithoutATransition) {
   EXPECT_EQ(calls, 0);
 }
 
+TEST_F(RedisClientOfflineTest, ScriptHasNoShaBeforeAnyScriptLoad) {
+  auto client = MakeClient();
+  const Script script("return 1");
+  client->RegisterScript(&script);
+  EXPECT_EQ(client->ScriptSha(script), std::nullopt);
+}
+
+// The status WaitReady(deadline) ends with on a client that is never connected.
+absl::Status WaitReadyOn(asio::io_context& io, RedisClient& client,
+                         std::chrono::steady_clock::duration timeout) {
+  std::optional<absl::Status> result;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        result = co_await client.WaitReady(std::chrono::steady_clock::now() + timeout);
+      },
+      asio::detached);
+  io.run_for(5s);  // returns as soon as the coroutine is done: nothing else is pending
+  io.restart();
+  return result.value_or(absl::InternalError("test: WaitReady did not complete"));
+}
+
+TEST_F(RedisClientOfflineTest, WaitReadyOnClientNeverStartedEndsAtTheDeadline) {
+  auto client = MakeClient();
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(WaitReadyOn(io_, *client, 50ms).code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 50ms);
+}
+
+TEST_F(RedisClientOfflineTest, WaitReadyOnStoppedClientIsUnavailableAtOnce) {
+  auto client = MakeClient();
+  client->Stop();
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(WaitReadyOn(io_, *client, 5s).code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+}
+
 }  // namespace
 }  // namespace switchyard::redis

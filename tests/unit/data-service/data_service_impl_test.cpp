@@ -273,11 +273,14 @@ TEST_F(DataServiceImplTest, StoreErrorsPassThroughWithTheirCode) {
             absl::StatusCode::kUnavailable);
 }
 
-TEST(TimestampTest, NegativeMicrosecondsNormaliseNanos) {
-  google::protobuf::Timestamp timestamp;
-  SetTimestamp(-1, timestamp);
-  EXPECT_EQ(timestamp.seconds(), -1);
-  EXPECT_EQ(timestamp.nanos(), 999'999'000);
+TEST(ToProtoTest, UpdatedAtBeforeTheEpochHasNonNegativeNanos) {
+  DataRecord record;
+  record.key = "k";
+  record.updated_at_us = -1;
+  v1::DataItem item;
+  ToProto(record, item);
+  EXPECT_EQ(item.updated_at().seconds(), -1);
+  EXPECT_EQ(item.updated_at().nanos(), 999'999'000);
 }
 
 }  // namespace
