@@ -63,10 +63,8 @@ std::size_t OpenFileDescriptors() {
 class RedisClientTest : public ::testing::Test {
  protected:
   RedisClientTest()
-      : log_file_(std::tmpfile()),
-        logger_("redis-client-test", "test", LogLevel::kInfo, fileno(log_file_)) {}
-
-  ~RedisClientTest() override { std::fclose(log_file_); }
+      : log_file_(std::tmpfile(), &std::fclose),
+        logger_("redis-client-test", "test", LogLevel::kInfo, fileno(log_file_.get())) {}
 
   void TearDown() override {
     if (HasFailure()) std::printf("--- client log ---\n%s\n", LogText().c_str());
@@ -78,7 +76,7 @@ class RedisClientTest : public ::testing::Test {
     char buf[4096];
     off_t offset = 0;
     for (;;) {
-      const ssize_t n = ::pread(fileno(log_file_), buf, sizeof buf, offset);
+      const ssize_t n = ::pread(fileno(log_file_.get()), buf, sizeof buf, offset);
       if (n <= 0) break;
       text.append(buf, static_cast<std::size_t>(n));
       offset += n;
@@ -191,7 +189,8 @@ class RedisClientTest : public ::testing::Test {
   }
 
   asio::io_context io_{1};
-  std::FILE* log_file_;
+  // Closed after the logger (members end in reverse order), whose writer thread writes to it.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> log_file_;
   Logger logger_;
 };
 
