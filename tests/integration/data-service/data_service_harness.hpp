@@ -103,6 +103,8 @@ class DataServiceHarness {
   ~DataServiceHarness() {
     app_.reset();
     user_app_.reset();
+    logger_.reset();  // their writer threads write to the log files until they end
+    user_logger_.reset();
     if (log_fd_ >= 0) ::close(log_fd_);
     if (user_log_fd_ >= 0) ::close(user_log_fd_);
     std::remove(log_path_.c_str());

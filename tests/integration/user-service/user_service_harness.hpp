@@ -53,6 +53,7 @@ class UserServiceHarness {
 
   ~UserServiceHarness() {
     app_.reset();
+    logger_.reset();  // its writer thread writes to log_fd_ until it ends
     if (log_fd_ >= 0) ::close(log_fd_);
     std::remove(log_path_.c_str());
   }

@@ -23,9 +23,8 @@ using namespace std::chrono_literals;
 class RedisClientOfflineTest : public ::testing::Test {
  protected:
   RedisClientOfflineTest()
-      : log_file_(std::tmpfile()),
-        logger_("redis-offline-test", "test", LogLevel::kInfo, fileno(log_file_)) {}
-  ~RedisClientOfflineTest() override { std::fclose(log_file_); }
+      : log_file_(std::tmpfile(), &std::fclose),
+        logger_("redis-offline-test", "test", LogLevel::kInfo, fileno(log_file_.get())) {}
 
   std::shared_ptr<RedisClient> MakeClient() {
     RedisConfig config;
@@ -49,7 +48,8 @@ class RedisClientOfflineTest : public ::testing::Test {
   }
 
   asio::io_context io_{1};
-  std::FILE* log_file_;
+  // Closed after the logger (members end in reverse order), whose writer thread writes to it.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> log_file_;
   Logger logger_;
 };
 
