@@ -1,6 +1,7 @@
 // RedisClient behaviour that needs no Redis: argument checks and the not-ready fast path.
 
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <optional>
 #include <string>
