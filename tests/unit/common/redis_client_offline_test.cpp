@@ -1,8 +1,8 @@
 // RedisClient behaviour that needs no Redis: argument checks and the not-ready fast path.
 
 #include <chrono>
-#include <memory>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
