@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -87,7 +88,11 @@ class BridgeTest : public ::testing::Test {
   boost::asio::awaitable<grpc::Status> Handle(RpcContext& rpc, const HealthCheckRequest& request,
                                               HealthCheckResponse& response) {
     log_.calls++;
-    last_request_id_ = rpc.request_id;
+    {
+      // Written by both server shards' loops, read by the test's thread.
+      std::lock_guard lock(last_request_id_mutex_);
+      last_request_id_ = rpc.request_id;
+    }
     const std::string& mode = request.service();
     if (mode == "fail") co_return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such thing");
     if (mode == "throw") throw std::runtime_error("handler bug");
@@ -151,7 +156,8 @@ class BridgeTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<Health::Stub> stub_;
   HandlerLog log_;
-  std::string last_request_id_;
+  std::mutex last_request_id_mutex_;
+  std::string last_request_id_;  // guarded by last_request_id_mutex_
   Runtime client_runtime_{1};
 
  public:
@@ -164,6 +170,7 @@ TEST_F(BridgeTest, HandlerAnswerReachesClient) {
   const grpc::Status status = CallFromCoroutine("echo", 5s, nullptr, &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  std::lock_guard lock(last_request_id_mutex_);
   EXPECT_EQ(last_request_id_, "req-123");
 }
 
