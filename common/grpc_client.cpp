@@ -4,6 +4,14 @@
 
 namespace switchyard::rpc {
 
+grpc::ChannelArguments UpstreamChannelArguments() {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 2000);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  return args;
+}
+
 void PrepareClientContext(grpc::ClientContext& context,
                           std::chrono::steady_clock::time_point deadline,
                           std::chrono::milliseconds limit, std::string_view request_id) {

@@ -9,11 +9,19 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <grpcpp/client_context.h>
 #include <grpcpp/completion_queue.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/status.h>
 
 #include "common/grpc_runtime.hpp"
 
 namespace switchyard::rpc {
+
+// Channel arguments for a service-to-service channel: reconnect backoff from 100 ms up to 1 s
+// (gRPC's default grows to two minutes; a restarted upstream must be served again within a second
+// or two), and 2 s for a connection attempt to complete. gRPC reads the "minimum reconnect
+// backoff" argument as that connect timeout: set to 100 ms it cut handshakes short on a loaded
+// machine ("tcp handshaker shutdown", then UNAVAILABLE).
+grpc::ChannelArguments UpstreamChannelArguments();
 
 // Sets the deadline and request id of an outbound call made on behalf of a request: the deadline
 // is the caller's remaining `deadline` capped at `limit` from now.

@@ -113,13 +113,8 @@ boost::asio::awaitable<JobResult> RunDataCopy(JobContext& context, const Struct&
 }  // namespace
 
 std::shared_ptr<grpc::Channel> MakeUserServiceChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  // gRPC's default reconnect backoff grows to two minutes; jobs must reach a restarted
-  // user-service within a second or two.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   rpc::UpstreamChannelArguments());
 }
 
 absl::Status ValidateUsersReportPayload(const Struct& payload) { return OnlyFields(payload, {}); }

@@ -11,12 +11,7 @@ namespace switchyard::gateway {
 namespace {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
-  grpc::ChannelArguments args;
-  // gRPC's default reconnect backoff grows to two minutes; an upstream that restarts must be
-  // served again within a second or two.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  grpc::ChannelArguments args = rpc::UpstreamChannelArguments();
   // Spread calls over every address the name resolves to (a headless Service's pods), not only
   // the first one.
   args.SetLoadBalancingPolicyName("round_robin");
