@@ -15,6 +15,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 
+#include "gateway/json/json_codec.hpp"
 #include "gateway/routing/field_binding.hpp"
 #include "gateway/routing/http_mapping.hpp"
 #include "gateway/routing/path_template.hpp"
@@ -40,41 +41,11 @@ constexpr std::string_view kRequestIdHeader = "X-Request-ID";
 
 // --- Descriptors ----------------------------------------------------------------------------
 
-enum class WellKnown {
-  kNone,
-  kAny,
-  kTimestamp,
-  kDuration,
-  kFieldMask,
-  kStruct,
-  kValue,
-  kListValue,
-  kWrapper,
-  kEmpty,
-};
+// The well-known types, classified once for the JSON codec and the document alike.
+using WellKnown = json_codec_internal::WellKnownType;
 
 WellKnown WellKnownOf(const Descriptor& type) {
-  static const std::map<std::string, WellKnown, std::less<>> kTypes = {
-      {"google.protobuf.Any", WellKnown::kAny},
-      {"google.protobuf.Timestamp", WellKnown::kTimestamp},
-      {"google.protobuf.Duration", WellKnown::kDuration},
-      {"google.protobuf.FieldMask", WellKnown::kFieldMask},
-      {"google.protobuf.Struct", WellKnown::kStruct},
-      {"google.protobuf.Value", WellKnown::kValue},
-      {"google.protobuf.ListValue", WellKnown::kListValue},
-      {"google.protobuf.Empty", WellKnown::kEmpty},
-      {"google.protobuf.DoubleValue", WellKnown::kWrapper},
-      {"google.protobuf.FloatValue", WellKnown::kWrapper},
-      {"google.protobuf.Int64Value", WellKnown::kWrapper},
-      {"google.protobuf.UInt64Value", WellKnown::kWrapper},
-      {"google.protobuf.Int32Value", WellKnown::kWrapper},
-      {"google.protobuf.UInt32Value", WellKnown::kWrapper},
-      {"google.protobuf.BoolValue", WellKnown::kWrapper},
-      {"google.protobuf.StringValue", WellKnown::kWrapper},
-      {"google.protobuf.BytesValue", WellKnown::kWrapper},
-  };
-  const auto found = kTypes.find(type.full_name());
-  return found == kTypes.end() ? WellKnown::kNone : found->second;
+  return json_codec_internal::GetWellKnownType(type);
 }
 
 // The leading comments of a descriptor, one space of indentation removed from each line, or ""
