@@ -3,7 +3,7 @@
 #include "absl/synchronization/mutex.h"
 #include <grpc/support/time.h>
 
-#include "common/redis_asio_adapter.hpp"
+#include "common/sigpipe.hpp"
 
 namespace switchyard::rpc {
 
@@ -86,7 +86,7 @@ void Runtime::Start() {
 
 void Runtime::RunLoop(Shard& shard) {
   current_shard = &shard;
-  redis::BlockSigpipeOnThisThread();
+  BlockSigpipeOnThisThread();
   while (!shard.queue_shut_down) {
     std::size_t done = shard.io.poll();
     done += TakeReadyEvents(shard);

@@ -14,6 +14,8 @@
 #include <boost/system/error_code.hpp>
 #include <hiredis/async.h>
 
+#include "common/sigpipe.hpp"
+
 namespace switchyard::redis {
 
 namespace {
@@ -133,43 +135,7 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
   bool writing_ = false;
 };
 
-thread_local bool sigpipe_blocked_for_good = false;
-
-bool SigpipePending() {
-  sigset_t pending;
-  sigemptyset(&pending);
-  return sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
-}
-
 }  // namespace
-
-void BlockSigpipeOnThisThread() {
-  sigset_t sigpipe;
-  sigemptyset(&sigpipe);
-  sigaddset(&sigpipe, SIGPIPE);
-  if (pthread_sigmask(SIG_BLOCK, &sigpipe, nullptr) == 0) sigpipe_blocked_for_good = true;
-}
-
-ScopedSigpipeSuppressor::ScopedSigpipeSuppressor() {
-  active_ = !sigpipe_blocked_for_good;
-  if (!active_) return;
-  sigemptyset(&sigpipe_);
-  sigaddset(&sigpipe_, SIGPIPE);
-  was_pending_ = SigpipePending();
-  pthread_sigmask(SIG_BLOCK, &sigpipe_, &old_mask_);
-}
-
-ScopedSigpipeSuppressor::~ScopedSigpipeSuppressor() {
-  if (!active_) return;
-  const int saved_errno = errno;
-  if (!was_pending_ && SigpipePending()) {
-    const timespec no_wait{};
-    while (sigtimedwait(&sigpipe_, nullptr, &no_wait) == -1 && errno == EINTR) {
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
-  errno = saved_errno;
-}
 
 absl::Status AttachAsioAdapter(redisAsyncContext* context, asio::any_io_executor executor) {
   if (context == nullptr || context->c.fd < 0) {

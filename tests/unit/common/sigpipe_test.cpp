@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include "common/redis_asio_adapter.hpp"
+#include "common/sigpipe.hpp"
 
-namespace switchyard::redis {
+namespace switchyard {
 namespace {
 
 bool SigpipePending() {
@@ -45,4 +45,4 @@ TEST(RedisSigpipeSuppressorTest, WriteToClosedPeerFailsWithEpipeInsteadOfKilling
 }
 
 }  // namespace
-}  // namespace switchyard::redis
+}  // namespace switchyard
