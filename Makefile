@@ -13,6 +13,15 @@ SHELL := bash
 export PATH := $(CURDIR)/.tools/bin:/usr/local/go/bin:$(PATH)
 
 JOBS ?= 2
+# Compiles go through ccache when it is installed (`make deps` installs it): CMake reads this
+# variable when it first configures a build directory, so the dev, tsan and asan builds of a
+# machine that has built the project before recompile only what changed, even from a fresh
+# clone at the same path (CI). Debug builds hash the build directory's path (ccache's default,
+# so debug info never names another checkout's files): a clone elsewhere starts cold.
+# A directory configured before this (or with the variable set empty) keeps what it had.
+CCACHE := $(shell command -v ccache 2>/dev/null)
+export CMAKE_CXX_COMPILER_LAUNCHER ?= $(CCACHE)
+export CCACHE_BASEDIR ?= $(CURDIR)
 # Warnings are errors in CI (CI=true), and only there.
 WERROR := $(if $(filter true,$(CI)),ON,OFF)
 CXX_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp')
@@ -30,8 +39,9 @@ build: ## configure and build the dev preset (Debug) into build/dev
 	cmake --preset dev -DSWITCHYARD_WERROR=$(WERROR)
 	cmake --build --preset dev -j $(JOBS)
 
-test: deps build ## everything CI runs: all tests, then buf lint and breaking checks
+test: deps build ## everything CI runs: all tests, the tsan build's tests, buf lint and breaking checks
 	ctest --preset dev
+	$(MAKE) --no-print-directory tsan
 	bash scripts/buf-check.sh
 
 unit: build ## unit tests only (no network)

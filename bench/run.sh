@@ -18,6 +18,11 @@
 #                                     user-service's CreateUser by ghz; 1000000 takes ~2 min)
 #   RESULTS=dir                       where results go (default bench/results/<time>)
 #   SWITCHYARD_SKIP_BUILD=1           use build/release as it is
+#   PROFILE="gateway user-service"    also sample these processes' CPU with `perf record` during
+#                                     each workload (software clock, so it works without hardware
+#                                     counters); the top of each profile goes to
+#                                     <workload>.<process>.perf.txt. Profiling costs CPU: the
+#                                     req/s of such a run are not comparable with others.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -130,9 +135,23 @@ for workload in $BENCH; do
   for p in "${processes[@]}"; do before[$p]="$(cpu_ticks "${pid_of[$p]}")"; done
   switches_before=("$(context_switches "${pid_of[gateway]}")"
     "$(context_switches "${pid_of[user-service]}")")
+  profilers=()
+  for p in ${PROFILE:-}; do
+    perf record -e cpu-clock -F 999 -g -p "${pid_of[$p]}" -o "$results/$workload.$p.perf.data" \
+      2>"$results/$workload.$p.perf.log" &
+    profilers+=("$!")
+  done
   start_ns="$(date +%s%N)"
   TIMEFORMAT='%U %S'
   { time "${cmd[@]}" >"$results/$workload.txt"; } 2>"$results/$workload.time"
+  for profiler in "${profilers[@]}"; do
+    kill -INT "$profiler"
+    wait "$profiler" || true
+  done
+  for p in ${PROFILE:-}; do
+    perf report -i "$results/$workload.$p.perf.data" --no-children --percent-limit 0.5 --stdio \
+      2>/dev/null | grep -v '^$' | head -n 400 >"$results/$workload.$p.perf.txt"
+  done
   elapsed_s="$(python3 -c "print(($(date +%s%N) - $start_ns) / 1e9)")"
   cpu=()
   for p in "${processes[@]}"; do cpu+=("$(($(cpu_ticks "${pid_of[$p]}") - before[$p]))"); done

@@ -12,6 +12,8 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 apt_packages=(
   # toolchain
   cmake ninja-build g++ pkg-config make git ca-certificates clang-format
+  # compiler cache: a build directory configured by make compiles through it (see the Makefile)
+  ccache
   # libraries
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libhiredis-dev libabsl-dev prometheus-cpp-dev
