@@ -137,7 +137,7 @@ for workload in $BENCH; do
     "$(context_switches "${pid_of[user-service]}")")
   profilers=()
   for p in ${PROFILE:-}; do
-    perf record -e cpu-clock -F 999 -g -p "${pid_of[$p]}" -o "$results/$workload.$p.perf.data" \
+    perf record -e cpu-clock -F 999 -p "${pid_of[$p]}" -o "$results/$workload.$p.perf.data" \
       2>"$results/$workload.$p.perf.log" &
     profilers+=("$!")
   done
@@ -149,7 +149,7 @@ for workload in $BENCH; do
     wait "$profiler" || true
   done
   for p in ${PROFILE:-}; do
-    perf report -i "$results/$workload.$p.perf.data" --no-children --percent-limit 0.5 --stdio \
+    perf report -i "$results/$workload.$p.perf.data" --percent-limit 0.3 --stdio --sort dso,symbol \
       2>/dev/null | grep -v '^$' | head -n 400 >"$results/$workload.$p.perf.txt"
   done
   elapsed_s="$(python3 -c "print(($(date +%s%N) - $start_ns) / 1e9)")"
