@@ -176,26 +176,31 @@ void DataServiceApp::ServeRpcs() {
 
   using DataStream =
       rpc::ServerStreamingRpc<DataService, v1::WatchDataRequest, v1::WatchDataResponse>::Stream;
-  data.Serve(&DataService::RequestWatchData,
-             [this](rpc::RpcContext& rpc, const v1::WatchDataRequest& request,
-                    DataStream& stream) -> boost::asio::awaitable<grpc::Status> {
-               const CallContext call{rpc.request_id, rpc.deadline};
-               const absl::Status status = co_await shards_[rpc.shard]->watch_impl->WatchData(
-                   call, request, [&stream](const v1::WatchDataResponse& message) {
-                     return stream.Write(message);
-                   });
-               co_return ToGrpcStatus(status);
-             });
+  data.Serve(
+      &DataService::RequestWatchData,
+      [this](rpc::RpcContext& rpc, const v1::WatchDataRequest& request,
+             DataStream& stream) -> boost::asio::awaitable<grpc::Status> {
+        const CallContext call{rpc.request_id, rpc.deadline};
+        // Named, not a temporary inside the co_await: g++ 12 destroys such a lambda
+        // temporary twice (GCC PR 101367).
+        WriteMessage<v1::WatchDataResponse> write =
+            [&stream](const v1::WatchDataResponse& message) { return stream.Write(message); };
+        const absl::Status status =
+            co_await shards_[rpc.shard]->watch_impl->WatchData(call, request, std::move(write));
+        co_return ToGrpcStatus(status);
+      });
   using JobStream =
       rpc::ServerStreamingRpc<JobService, v1::WatchJobRequest, v1::WatchJobResponse>::Stream;
   jobs.Serve(&JobService::RequestWatchJob,
              [this](rpc::RpcContext& rpc, const v1::WatchJobRequest& request,
                     JobStream& stream) -> boost::asio::awaitable<grpc::Status> {
                const CallContext call{rpc.request_id, rpc.deadline};
+               // Named, not a temporary inside the co_await: g++ 12 destroys such a lambda
+               // temporary twice (GCC PR 101367).
+               WriteMessage<v1::WatchJobResponse> write =
+                   [&stream](const v1::WatchJobResponse& message) { return stream.Write(message); };
                const absl::Status status = co_await shards_[rpc.shard]->watch_impl->WatchJob(
-                   call, request, [&stream](const v1::WatchJobResponse& message) {
-                     return stream.Write(message);
-                   });
+                   call, request, std::move(write));
                co_return ToGrpcStatus(status);
              });
 }

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
@@ -214,10 +215,13 @@ boost::asio::awaitable<HttpResponse> RestHandler::Stream(
     header.set("X-Accel-Buffering", "no");  // proxies must not hold events back
     AddCommonHeaders(header, &request, request_id);
     stream_started = true;
-    co_return co_await info.stream->Start(header, [state] {
+    // A named local: g++ 12 destroys a lambda temporary passed to a coroutine inside a co_await
+    // expression twice (GCC PR 101367), which here released `state` once too often.
+    std::function<void()> on_client_gone = [state] {
       state->client_gone = true;
       Wake(state->wake);
-    });
+    };
+    co_return co_await info.stream->Start(header, std::move(on_client_gone));
   };
 
   for (;;) {

@@ -112,6 +112,14 @@ class StreamLoadTest(stacklib.StackTestCase):
                 # Bounded: no growth worth the name once warm (events flowed all along).
                 self.assertLess(peak - warm, 8 * 1024 * 1024, samples)
                 self.assertLess(peak, 128 * 1024 * 1024)
+                # SIGTERM with every stream open: each ends with a final event, the gateway
+                # exits 0 within its grace.
+                gateway.send(stacklib.signal.SIGTERM)
+                self.assertTrue(reader.poll_until(
+                    lambda: all(s.body_done for s in streams), 10), "a stream did not end")
+                self.assertTrue(all(s.events[-1][1] == "error" and
+                                    json.loads(s.events[-1][2])["code"] == 14 for s in streams))
+                self.assertEqual(gateway.wait(10), 0)
             finally:
                 reader.close()
             self.assertNoSecretLeaks(stack)
@@ -150,8 +158,11 @@ class StreamLoadTest(stacklib.StackTestCase):
                                       last_event_id=ids[-1])
                     reader.add(again)
                     resumed.append((stream, again))
-                reader.poll_until(lambda: all(a.events for _, a in resumed), 20)
-                time.sleep(0)  # writes continue meanwhile
+                self.assertTrue(reader.poll_until(lambda: all(a.events for _, a in resumed), 20))
+                # Writes go on after the restart: each resumed stream sees some of them live.
+                self.assertTrue(reader.poll_until(
+                    lambda: all(len(puts(a)) >= 10 for _, a in resumed), 30),
+                    "resumed streams got no new changes")
                 writer.stop()
                 acked = list(writer.acked)
                 last = acked[-1]
@@ -169,6 +180,8 @@ class StreamLoadTest(stacklib.StackTestCase):
             finally:
                 writer.stop_event.set()
                 reader.close()
+            # Clients gone while the gateway stops: it exits cleanly (no crash).
+            self.assertEqual(stack["gateway"].stop(), 0)
 
 
 if __name__ == "__main__":
