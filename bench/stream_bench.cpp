@@ -62,7 +62,8 @@ struct Arrival {
 // One SSE stream: raw bytes -> chunked decoding -> events.
 class Watcher {
  public:
-  Watcher(asio::io_context& io, std::vector<Arrival>& arrivals) : socket_(io), arrivals_(arrivals) {}
+  Watcher(asio::io_context& io, std::vector<Arrival>& arrivals)
+      : socket_(io), arrivals_(arrivals) {}
 
   asio::awaitable<void> Run(tcp::endpoint endpoint, std::atomic<int>& synced) {
     co_await socket_.async_connect(endpoint, asio::use_awaitable);
@@ -271,8 +272,7 @@ int main(int argc, char** argv) {
   while (g_put_events.load() < expected && Clock::now() < drain_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  const double burst_seconds =
-      std::chrono::duration<double>(Clock::now() - burst_start).count();
+  const double burst_seconds = std::chrono::duration<double>(Clock::now() - burst_start).count();
   const long rss_end = RssKb(pid);
   watch_io.stop();
   burst_thread.join();
