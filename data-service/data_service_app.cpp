@@ -1,10 +1,13 @@
 #include "data-service/data_service_app.hpp"
 
+#include <future>
 #include <utility>
 
 #include <boost/asio/post.hpp>
 
+#include "common/status.hpp"
 #include "common/uuid.hpp"
+#include "data-service/redis_keys.hpp"
 
 namespace switchyard::data {
 
@@ -14,6 +17,17 @@ constexpr std::string_view kDataServiceName = "switchyard.data.v1.DataService";
 constexpr std::string_view kJobServiceName = "switchyard.data.v1.JobService";
 // How long an abandoned worker may take to unwind (it only cancels and closes).
 constexpr auto kAbandonWait = std::chrono::seconds(10);
+
+// Runs `fn` on `io`'s thread and waits for it.
+template <class Fn>
+void RunOn(boost::asio::io_context& io, Fn fn) {
+  std::promise<void> done;
+  boost::asio::post(io, [&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
 
 }  // namespace
 
@@ -31,10 +45,17 @@ DataServiceApp::DataServiceApp(DataServiceConfig config,
           }(),
           logger) {
   if (!registry_) registry_ = std::make_shared<const JobRegistry>();
+  std::size_t shard = 0;
   for (const auto& redis : host_.AddRedis(config_.redis)) {
     auto state = std::make_unique<ShardState>();
     state->data_store = std::make_unique<RedisDataStore>(*redis);
     state->job_store = std::make_unique<RedisJobStore>(*redis);
+    RegisterStreamScripts(*redis);
+    ChangeFeedOptions feed;
+    feed.streams = {std::string(keys::kDataEvents), std::string(keys::kJobEvents)};
+    state->feed = ChangeFeed::Create(host_.runtime().shard(shard++).io.get_executor(),
+                                     config_.redis, std::move(feed), logger_);
+    state->watch_impl = std::make_unique<WatchServiceImpl>(*state->feed, *redis, *state->job_store);
     state->data_impl = std::make_unique<DataServiceImpl>(*state->data_store);
     state->job_impl =
         std::make_unique<JobServiceImpl>(*state->job_store, *registry_, metrics_, NewUuidV4);
@@ -47,6 +68,8 @@ DataServiceApp::DataServiceApp(DataServiceConfig config,
     worker_ = JobWorker::Create(host_.runtime().shard(0), config_.redis, config_.worker, registry_,
                                 metrics_, logger_);
   }
+  // The feeds stop with the runtime's threads still there (normally already in Shutdown).
+  host_.AddStopHook([this] { StopFeeds(); });
   // The worker stops before the host closes the shards' Redis clients.
   host_.AddStopHook([this] {
     if (started_ && worker_) FinishWorker(shutdown_started_ + config_.host.shutdown_grace);
@@ -55,6 +78,8 @@ DataServiceApp::DataServiceApp(DataServiceConfig config,
 
 DataServiceApp::~DataServiceApp() {
   Shutdown();
+  // Like the worker's: each feed's client goes while the io_contexts still exist.
+  for (auto& state : shards_) state->feed.reset();
   // The worker's last references went with its coroutines; its clients close with it here,
   // while the io_contexts still exist.
   worker_.reset();
@@ -63,6 +88,9 @@ DataServiceApp::~DataServiceApp() {
 absl::Status DataServiceApp::Start() {
   if (auto status = host_.Start(); !status.ok()) return status;
   started_ = true;
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    boost::asio::post(host_.runtime().shard(i).io, [feed = shards_[i]->feed] { feed->Start(); });
+  }
   if (worker_) {
     boost::asio::post(host_.runtime().shard(0).io, [worker = worker_] { worker->Start(); });
   }
@@ -73,10 +101,30 @@ std::string DataServiceApp::worker_consumer() const {
   return worker_ ? worker_->consumer() : std::string();
 }
 
+std::size_t DataServiceApp::open_watches() {
+  if (!started_ || feeds_stopped_) return 0;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    RunOn(host_.runtime().shard(i).io, [&] { total += shards_[i]->feed->subscriptions(); });
+  }
+  return total;
+}
+
+void DataServiceApp::StopFeeds() {
+  if (!started_ || feeds_stopped_) return;
+  feeds_stopped_ = true;
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    RunOn(host_.runtime().shard(i).io, [&] { shards_[i]->feed->Stop(); });
+  }
+}
+
 void DataServiceApp::Shutdown() {
   shutdown_started_ = std::chrono::steady_clock::now();
   // The worker stops taking jobs while in-flight calls drain.
   if (started_) RequestWorkerStop();
+  // Watches never end by themselves: end them now (clients resume elsewhere), so they do not
+  // hold the drain up for the whole grace period.
+  StopFeeds();
   host_.Shutdown();
 }
 
@@ -125,6 +173,36 @@ void DataServiceApp::ServeRpcs() {
   jobs.Serve(&JobService::RequestSubmitJob, &JobServiceImpl::SubmitJob);
   jobs.Serve(&JobService::RequestGetJob, &JobServiceImpl::GetJob);
   jobs.Serve(&JobService::RequestListJobs, &JobServiceImpl::ListJobs);
+
+  using DataStream =
+      rpc::ServerStreamingRpc<DataService, v1::WatchDataRequest, v1::WatchDataResponse>::Stream;
+  data.Serve(
+      &DataService::RequestWatchData,
+      [this](rpc::RpcContext& rpc, const v1::WatchDataRequest& request,
+             DataStream& stream) -> boost::asio::awaitable<grpc::Status> {
+        const CallContext call{rpc.request_id, rpc.deadline};
+        // Named, not a temporary inside the co_await: g++ 12 destroys such a lambda
+        // temporary twice (GCC PR 101367).
+        WriteMessage<v1::WatchDataResponse> write =
+            [&stream](const v1::WatchDataResponse& message) { return stream.Write(message); };
+        const absl::Status status =
+            co_await shards_[rpc.shard]->watch_impl->WatchData(call, request, std::move(write));
+        co_return ToGrpcStatus(status);
+      });
+  using JobStream =
+      rpc::ServerStreamingRpc<JobService, v1::WatchJobRequest, v1::WatchJobResponse>::Stream;
+  jobs.Serve(&JobService::RequestWatchJob,
+             [this](rpc::RpcContext& rpc, const v1::WatchJobRequest& request,
+                    JobStream& stream) -> boost::asio::awaitable<grpc::Status> {
+               const CallContext call{rpc.request_id, rpc.deadline};
+               // Named, not a temporary inside the co_await: g++ 12 destroys such a lambda
+               // temporary twice (GCC PR 101367).
+               WriteMessage<v1::WatchJobResponse> write =
+                   [&stream](const v1::WatchJobResponse& message) { return stream.Write(message); };
+               const absl::Status status = co_await shards_[rpc.shard]->watch_impl->WatchJob(
+                   call, request, std::move(write));
+               co_return ToGrpcStatus(status);
+             });
 }
 
 }  // namespace switchyard::data

@@ -13,6 +13,7 @@
 
 #include "common/redis_client.hpp"
 #include "common/service_host.hpp"
+#include "data-service/change_feed.hpp"
 #include "data-service/data_service_impl.hpp"
 #include "data-service/job_metrics.hpp"
 #include "data-service/job_registry.hpp"
@@ -20,6 +21,7 @@
 #include "data-service/job_worker.hpp"
 #include "data-service/redis_data_store.hpp"
 #include "data-service/redis_job_store.hpp"
+#include "data-service/watch_service_impl.hpp"
 #include "switchyard/data/v1/data_service.grpc.pb.h"
 #include "switchyard/data/v1/job_service.grpc.pb.h"
 
@@ -48,6 +50,8 @@ class DataServiceApp {
   JobMetrics& job_metrics() { return metrics_; }
   // The worker's consumer name (empty without a worker).
   std::string worker_consumer() const;
+  // WatchData and WatchJob calls open now, over every shard (thread-safe; blocks briefly).
+  std::size_t open_watches();
 
   // Blocks until SIGTERM/SIGINT or host().RequestStop().
   void WaitForSignal() { host_.WaitForSignal(); }
@@ -67,9 +71,13 @@ class DataServiceApp {
     std::unique_ptr<RedisJobStore> job_store;
     std::unique_ptr<DataServiceImpl> data_impl;
     std::unique_ptr<JobServiceImpl> job_impl;
+    std::shared_ptr<ChangeFeed> feed;  // its own Redis connection: XREAD BLOCK holds it
+    std::unique_ptr<WatchServiceImpl> watch_impl;
   };
 
   void ServeRpcs();
+  // Ends every open watch (UNAVAILABLE: resume elsewhere) and stops the feeds. Idempotent.
+  void StopFeeds();
   // Asks the worker to stop (once); its future becomes ready when it has.
   void RequestWorkerStop();
   // Waits for the worker until `deadline`, then abandons what still runs.
@@ -87,6 +95,7 @@ class DataServiceApp {
   std::optional<std::shared_future<void>> worker_stopped_;
   std::chrono::steady_clock::time_point shutdown_started_{};
   bool started_ = false;
+  bool feeds_stopped_ = false;
 };
 
 }  // namespace switchyard::data

@@ -18,7 +18,12 @@ using redis_util::ToInt;
 
 constexpr std::string_view kStore = "data store";
 
-// After kLuaNow. KEYS: item, index. ARGV: key, value, has_expected, expected.
+// Every applied write or delete appends one entry to the change stream (KEYS: events), in the
+// same script, so WatchData sees exactly the changes that happened, in their order:
+//   op=put|delete key=<key> version=<version written or deleted> updated=<µs> [value=<value>]
+// The MAXLEN literal is keys::kEventRetention.
+
+// After kLuaNow. KEYS: item, index, events. ARGV: key, value, has_expected, expected.
 // Returns {'OK', version, updated, previous_version} or {'CONFLICT', current_version}.
 constexpr std::string_view kPutScript = R"lua(
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
@@ -28,10 +33,12 @@ end
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'value', ARGV[2], 'updated', now)
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'op', 'put', 'key', ARGV[1],
+           'version', version, 'updated', now, 'value', ARGV[2])
 return {'OK', version, now, current}
 )lua";
 
-// KEYS: item, index. ARGV: key, has_expected, expected.
+// After kLuaNow. KEYS: item, index, events. ARGV: key, has_expected, expected.
 // Returns {'OK' | 'NOT_FOUND' | 'CONFLICT', current_version}.
 constexpr std::string_view kDeleteScript = R"lua(
 local current = redis.call('HGET', KEYS[1], 'version')
@@ -43,10 +50,12 @@ if ARGV[2] == '1' and current ~= ARGV[3] then
 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'op', 'delete', 'key', ARGV[1],
+           'version', current, 'updated', now)
 return {'OK', current}
 )lua";
 
-// After kLuaNow. KEYS: source item, target item, index. ARGV: target key.
+// After kLuaNow. KEYS: source item, target item, index, events. ARGV: target key.
 // Returns {'OK', version, updated, value} or {'NOT_FOUND'}.
 constexpr std::string_view kCopyScript = R"lua(
 local value = redis.call('HGET', KEYS[1], 'value')
@@ -56,6 +65,8 @@ end
 local version = redis.call('HINCRBY', KEYS[2], 'version', 1)
 redis.call('HSET', KEYS[2], 'value', value, 'updated', now)
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', '100000', '*', 'op', 'put', 'key', ARGV[1],
+           'version', version, 'updated', now, 'value', value)
 return {'OK', version, now, value}
 )lua";
 
@@ -83,7 +94,7 @@ const redis::Script& PutScript() {
   return script;
 }
 const redis::Script& DeleteScript() {
-  static const redis::Script script{std::string(kDeleteScript)};
+  static const redis::Script script{std::string(kLuaNow) + std::string(kDeleteScript)};
   return script;
 }
 const redis::Script& CopyScript() {
@@ -109,7 +120,8 @@ RedisDataStore::RedisDataStore(redis::RedisClient& client) : client_(client) {
 boost::asio::awaitable<absl::StatusOr<WriteResult>> RedisDataStore::Put(
     std::string key, std::string value, std::optional<std::int64_t> expected_version,
     Deadline deadline) {
-  std::vector<std::string> keys = {keys::Item(key), std::string(keys::kItemIndex)};
+  std::vector<std::string> keys = {keys::Item(key), std::string(keys::kItemIndex),
+                                   std::string(keys::kDataEvents)};
   std::vector<std::string> args = {key, value, expected_version ? "1" : "0",
                                    std::to_string(expected_version.value_or(0))};
   auto reply = Checked(co_await client_.Eval(PutScript(), std::move(keys), std::move(args),
@@ -188,7 +200,8 @@ boost::asio::awaitable<absl::StatusOr<DataPage>> RedisDataStore::List(std::strin
 
 boost::asio::awaitable<absl::StatusOr<WriteResult>> RedisDataStore::Delete(
     std::string key, std::optional<std::int64_t> expected_version, Deadline deadline) {
-  std::vector<std::string> keys = {keys::Item(key), std::string(keys::kItemIndex)};
+  std::vector<std::string> keys = {keys::Item(key), std::string(keys::kItemIndex),
+                                   std::string(keys::kDataEvents)};
   std::vector<std::string> args = {key, expected_version ? "1" : "0",
                                    std::to_string(expected_version.value_or(0))};
   auto reply = Checked(co_await client_.Eval(DeleteScript(), std::move(keys), std::move(args),
@@ -215,7 +228,8 @@ boost::asio::awaitable<absl::StatusOr<WriteResult>> RedisDataStore::Delete(
 boost::asio::awaitable<absl::StatusOr<DataRecord>> RedisDataStore::Copy(std::string from,
                                                                         std::string to,
                                                                         Deadline deadline) {
-  std::vector<std::string> keys = {keys::Item(from), keys::Item(to), std::string(keys::kItemIndex)};
+  std::vector<std::string> keys = {keys::Item(from), keys::Item(to), std::string(keys::kItemIndex),
+                                   std::string(keys::kDataEvents)};
   std::vector<std::string> args = {to};
   auto reply = Checked(co_await client_.Eval(CopyScript(), std::move(keys), std::move(args),
                                              OptionalDeadline(deadline)),

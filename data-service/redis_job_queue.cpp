@@ -11,12 +11,14 @@ namespace switchyard::data {
 namespace {
 
 using redis_util::IsText;
+using redis_util::kLuaJobEvent;
 using redis_util::kLuaNow;
 using redis_util::ToInt;
 
 constexpr std::string_view kStore = "job queue";
 
-// After kLuaNow. KEYS: job, stream, queued, running, dead. ARGV: id, entry, group.
+// After kLuaNow and kLuaJobEvent. KEYS: job, stream, queued, running, dead, events.
+// ARGV: id, entry, group.
 // Returns {'RUN', attempt, max_attempts, type, payload}, {'SKIP', state} or {'DEAD', error}.
 constexpr std::string_view kStartScript = R"lua(
 local function drop()
@@ -43,6 +45,7 @@ if f[1] == 'running' then
     redis.call('ZREM', KEYS[4], ARGV[1])
     redis.call('ZADD', KEYS[5], f[7], ARGV[1])
     drop()
+    job_event(KEYS[6], KEYS[1], ARGV[1])
     return {'DEAD', lost}
   end
   redis.call('HSET', KEYS[1], 'last_error', lost)
@@ -51,10 +54,12 @@ attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'state', 'running', 'updated', now, 'next_attempt', 0)
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], f[7], ARGV[1])
+job_event(KEYS[6], KEYS[1], ARGV[1])
 return {'RUN', attempts, f[4], f[5], f[6]}
 )lua";
 
-// After kLuaNow. KEYS: job, stream, running, succeeded. ARGV: id, attempt, entry, group, result.
+// After kLuaNow and kLuaJobEvent. KEYS: job, stream, running, succeeded, events.
+// ARGV: id, attempt, entry, group, result.
 // Returns {'SUCCEEDED'} or {'STALE', state}.
 constexpr std::string_view kSucceedScript = R"lua(
 local f = redis.call('HMGET', KEYS[1], 'state', 'attempts', 'entry', 'seq')
@@ -67,10 +72,11 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], f[4], ARGV[1])
 redis.call('XACK', KEYS[2], ARGV[4], ARGV[3])
 redis.call('XDEL', KEYS[2], ARGV[3])
+job_event(KEYS[5], KEYS[1], ARGV[1])
 return {'SUCCEEDED'}
 )lua";
 
-// After kLuaNow. KEYS: job, stream, running, retrying, dead, delayed.
+// After kLuaNow and kLuaJobEvent. KEYS: job, stream, running, retrying, dead, delayed, events.
 // ARGV: id, attempt, entry, group, error, retry delay (µs).
 // Returns {'RETRYING', next_attempt}, {'DEAD'} or {'STALE', state}.
 constexpr std::string_view kFailScript = R"lua(
@@ -85,6 +91,7 @@ if tonumber(f[2]) >= tonumber(f[5]) then
   redis.call('HSET', KEYS[1], 'state', 'dead', 'last_error', ARGV[5], 'updated', now,
              'entry', '', 'next_attempt', 0)
   redis.call('ZADD', KEYS[5], f[4], ARGV[1])
+  job_event(KEYS[7], KEYS[1], ARGV[1])
   return {'DEAD'}
 end
 local due = string.format('%.0f', now_us + tonumber(ARGV[6]))
@@ -92,10 +99,12 @@ redis.call('HSET', KEYS[1], 'state', 'retrying', 'last_error', ARGV[5], 'updated
            'entry', '', 'next_attempt', due)
 redis.call('ZADD', KEYS[4], f[4], ARGV[1])
 redis.call('ZADD', KEYS[6], due, ARGV[1])
+job_event(KEYS[7], KEYS[1], ARGV[1])
 return {'RETRYING', due}
 )lua";
 
-// After kLuaNow. KEYS: delayed, stream, retrying, queued. ARGV: limit, job key prefix.
+// After kLuaNow and kLuaJobEvent. KEYS: delayed, stream, retrying, queued, events.
+// ARGV: limit, job key prefix.
 // Returns how many jobs were queued again. The job hashes are named from the ids, which is fine
 // on a single Redis (not on a cluster).
 constexpr std::string_view kPromoteScript = R"lua(
@@ -110,6 +119,7 @@ for _, id in ipairs(ids) do
     redis.call('HSET', key, 'state', 'queued', 'entry', entry, 'updated', now, 'next_attempt', 0)
     redis.call('ZREM', KEYS[3], id)
     redis.call('ZADD', KEYS[4], f[2], id)
+    job_event(KEYS[5], key, id)
     moved = moved + 1
   end
 end
@@ -143,19 +153,23 @@ return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('
 )lua";
 
 const redis::Script& StartScript() {
-  static const redis::Script script{std::string(kLuaNow) + std::string(kStartScript)};
+  static const redis::Script script{std::string(kLuaNow) + std::string(kLuaJobEvent) +
+                                    std::string(kStartScript)};
   return script;
 }
 const redis::Script& SucceedScript() {
-  static const redis::Script script{std::string(kLuaNow) + std::string(kSucceedScript)};
+  static const redis::Script script{std::string(kLuaNow) + std::string(kLuaJobEvent) +
+                                    std::string(kSucceedScript)};
   return script;
 }
 const redis::Script& FailScript() {
-  static const redis::Script script{std::string(kLuaNow) + std::string(kFailScript)};
+  static const redis::Script script{std::string(kLuaNow) + std::string(kLuaJobEvent) +
+                                    std::string(kFailScript)};
   return script;
 }
 const redis::Script& PromoteScript() {
-  static const redis::Script script{std::string(kLuaNow) + std::string(kPromoteScript)};
+  static const redis::Script script{std::string(kLuaNow) + std::string(kLuaJobEvent) +
+                                    std::string(kPromoteScript)};
   return script;
 }
 const redis::Script& HeartbeatScript() {
@@ -290,10 +304,12 @@ boost::asio::awaitable<absl::StatusOr<std::vector<Delivery>>> RedisJobQueue::Cla
 }
 
 boost::asio::awaitable<absl::StatusOr<AttemptStart>> RedisJobQueue::Start(Delivery delivery) {
-  std::vector<std::string> keys = {keys::Job(delivery.job_id), std::string(keys::kJobStream),
+  std::vector<std::string> keys = {keys::Job(delivery.job_id),
+                                   std::string(keys::kJobStream),
                                    keys::JobsInState(StateName(JobState::kQueued)),
                                    keys::JobsInState(StateName(JobState::kRunning)),
-                                   keys::JobsInState(StateName(JobState::kDead))};
+                                   keys::JobsInState(StateName(JobState::kDead)),
+                                   std::string(keys::kJobEvents)};
   std::vector<std::string> args = {delivery.job_id, delivery.entry_id,
                                    std::string(keys::kJobGroup)};
   auto reply = Checked(co_await client_.Eval(StartScript(), std::move(keys), std::move(args)));
@@ -326,7 +342,8 @@ boost::asio::awaitable<absl::StatusOr<Completion>> RedisJobQueue::Succeed(Delive
                                                                           std::string result_json) {
   std::vector<std::string> keys = {keys::Job(delivery.job_id), std::string(keys::kJobStream),
                                    keys::JobsInState(StateName(JobState::kRunning)),
-                                   keys::JobsInState(StateName(JobState::kSucceeded))};
+                                   keys::JobsInState(StateName(JobState::kSucceeded)),
+                                   std::string(keys::kJobEvents)};
   std::vector<std::string> args = {delivery.job_id, std::to_string(attempt), delivery.entry_id,
                                    std::string(keys::kJobGroup), std::move(result_json)};
   auto reply = Checked(co_await client_.Eval(SucceedScript(), std::move(keys), std::move(args)));
@@ -355,7 +372,8 @@ boost::asio::awaitable<absl::StatusOr<Completion>> RedisJobQueue::Fail(
                                    keys::JobsInState(StateName(JobState::kRunning)),
                                    keys::JobsInState(StateName(JobState::kRetrying)),
                                    keys::JobsInState(StateName(JobState::kDead)),
-                                   std::string(keys::kJobDelayed)};
+                                   std::string(keys::kJobDelayed),
+                                   std::string(keys::kJobEvents)};
   const auto delay_us = std::chrono::duration_cast<std::chrono::microseconds>(retry_delay);
   std::vector<std::string> args = {delivery.job_id,   std::to_string(attempt),
                                    delivery.entry_id, std::string(keys::kJobGroup),
@@ -395,7 +413,8 @@ boost::asio::awaitable<absl::StatusOr<bool>> RedisJobQueue::Heartbeat(Delivery d
 boost::asio::awaitable<absl::StatusOr<std::int64_t>> RedisJobQueue::PromoteDue(std::int32_t limit) {
   std::vector<std::string> keys = {std::string(keys::kJobDelayed), std::string(keys::kJobStream),
                                    keys::JobsInState(StateName(JobState::kRetrying)),
-                                   keys::JobsInState(StateName(JobState::kQueued))};
+                                   keys::JobsInState(StateName(JobState::kQueued)),
+                                   std::string(keys::kJobEvents)};
   std::vector<std::string> args = {std::to_string(limit), std::string(keys::kJobPrefix)};
   auto reply = Checked(co_await client_.Eval(PromoteScript(), std::move(keys), std::move(args)));
   if (!reply.ok()) co_return reply.status();

@@ -12,13 +12,15 @@ namespace {
 
 using redis_util::Checked;
 using redis_util::IsText;
+using redis_util::kLuaJobEvent;
 using redis_util::kLuaNow;
 using redis_util::OptionalDeadline;
 using redis_util::ToInt;
 
 constexpr std::string_view kStore = "job store";
 
-// After kLuaNow. KEYS: job, all, queued, seq, stream. ARGV: id, type, payload, max_attempts.
+// After kLuaNow and kLuaJobEvent. KEYS: job, all, queued, seq, stream, events.
+// ARGV: id, type, payload, max_attempts.
 // Returns {'OK', seq, created} or {'EXISTS'}.
 constexpr std::string_view kSubmitScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -31,6 +33,7 @@ redis.call('HSET', KEYS[1], 'type', ARGV[2], 'payload', ARGV[3], 'state', 'queue
            'created', now, 'updated', now, 'next_attempt', 0, 'seq', seq, 'entry', entry)
 redis.call('ZADD', KEYS[2], seq, ARGV[1])
 redis.call('ZADD', KEYS[3], seq, ARGV[1])
+job_event(KEYS[6], KEYS[1], ARGV[1])
 return {'OK', seq, now}
 )lua";
 
@@ -60,8 +63,33 @@ end
 return out
 )lua";
 
+// KEYS: job, events. ARGV: the kJobFields names. Returns {tail, <kJobFields values...>}: the job
+// as it is and the job change stream's last entry id ('0-0' for none), read together, so every
+// later change of the job has a greater id.
+constexpr std::string_view kGetWithPositionScript = R"lua(
+local tail = '0-0'
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[2])
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then tail = info[i + 1] end
+  end
+end
+local out = {tail}
+local f = redis.call('HMGET', KEYS[1], unpack(ARGV))
+for i = 1, #ARGV do
+  out[#out + 1] = f[i] or false
+end
+return out
+)lua";
+
+const redis::Script& GetWithPositionScript() {
+  static const redis::Script script{std::string(kGetWithPositionScript)};
+  return script;
+}
+
 const redis::Script& SubmitScript() {
-  static const redis::Script script{std::string(kLuaNow) + std::string(kSubmitScript)};
+  static const redis::Script script{std::string(kLuaNow) + std::string(kLuaJobEvent) +
+                                    std::string(kSubmitScript)};
   return script;
 }
 const redis::Script& ListScript() {
@@ -94,13 +122,17 @@ bool FromFields(const redis::Reply* f, JobRecord& record) {
 RedisJobStore::RedisJobStore(redis::RedisClient& client) : client_(client) {
   client_.RegisterScript(&SubmitScript());
   client_.RegisterScript(&ListScript());
+  client_.RegisterScript(&GetWithPositionScript());
 }
 
 boost::asio::awaitable<absl::StatusOr<JobRecord>> RedisJobStore::Submit(NewJob job,
                                                                         Deadline deadline) {
-  std::vector<std::string> keys = {keys::Job(job.id), std::string(keys::kJobsAll),
+  std::vector<std::string> keys = {keys::Job(job.id),
+                                   std::string(keys::kJobsAll),
                                    keys::JobsInState(JobStateName(JobState::kQueued)),
-                                   std::string(keys::kJobsSeq), std::string(keys::kJobStream)};
+                                   std::string(keys::kJobsSeq),
+                                   std::string(keys::kJobStream),
+                                   std::string(keys::kJobEvents)};
   std::vector<std::string> args = {job.id, job.type, job.payload_json,
                                    std::to_string(job.max_attempts)};
   auto reply = Checked(co_await client_.Eval(SubmitScript(), std::move(keys), std::move(args),
@@ -140,6 +172,27 @@ boost::asio::awaitable<absl::StatusOr<JobRecord>> RedisJobStore::Get(std::string
   if (!FromFields(reply->elements.data(), record)) co_return Unexpected("get: state");
   record.id = std::move(id);
   co_return record;
+}
+
+boost::asio::awaitable<absl::StatusOr<JobAtPosition>> RedisJobStore::GetWithPosition(
+    std::string id, Deadline deadline) {
+  std::vector<std::string> keys = {keys::Job(id), std::string(keys::kJobEvents)};
+  std::vector<std::string> args(std::begin(kJobFields), std::end(kJobFields));
+  auto reply = Checked(co_await client_.Eval(GetWithPositionScript(), std::move(keys),
+                                             std::move(args), OptionalDeadline(deadline)),
+                       kStore);
+  if (!reply.ok()) co_return reply.status();
+  const auto& e = reply->elements;
+  if (reply->type != redis::Reply::Type::kArray || e.size() != kJobFieldCount + 1 ||
+      !IsText(e[0])) {
+    co_return Unexpected("get with position");
+  }
+  if (e[3].IsNil()) co_return absl::NotFoundError("job " + id + " not found");
+  JobAtPosition out;
+  out.position = e[0].str;
+  if (!FromFields(&e[1], out.job)) co_return Unexpected("get with position: state");
+  out.job.id = std::move(id);
+  co_return out;
 }
 
 boost::asio::awaitable<absl::StatusOr<JobPage>> RedisJobStore::List(std::optional<JobState> state,

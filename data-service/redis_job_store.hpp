@@ -8,12 +8,21 @@
 //                                  same script that changes its state
 //   sy:jobs:seq            string  submission counter
 //   sy:jobs:stream         stream  entries job=<id>; consumer group "workers"
+//   sy:jobs:events         stream  one entry per change of a job: job=<id> and its changing
+//                                  fields as they are after it (state, attempts, last_error,
+//                                  result, updated, next_attempt), for WatchJob
 // Submit writes the hash, both indexes and the stream entry in one Lua script.
 
 #include "common/redis_client.hpp"
 #include "data-service/job_store.hpp"
 
 namespace switchyard::data {
+
+// A job and the position in the job change stream (sy:jobs:events) it was read at.
+struct JobAtPosition {
+  JobRecord job;
+  std::string position;  // a stream entry id; "0-0" when the stream is empty
+};
 
 class RedisJobStore final : public JobStore {
  public:
@@ -22,6 +31,10 @@ class RedisJobStore final : public JobStore {
 
   boost::asio::awaitable<absl::StatusOr<JobRecord>> Submit(NewJob job, Deadline deadline) override;
   boost::asio::awaitable<absl::StatusOr<JobRecord>> Get(std::string id, Deadline deadline) override;
+  // The job and the change stream's last entry id, read atomically: every later change of the
+  // job has a greater id. NOT_FOUND when there is no such job.
+  boost::asio::awaitable<absl::StatusOr<JobAtPosition>> GetWithPosition(std::string id,
+                                                                        Deadline deadline);
   boost::asio::awaitable<absl::StatusOr<JobPage>> List(std::optional<JobState> state,
                                                        std::int64_t before, std::int32_t limit,
                                                        Deadline deadline) override;

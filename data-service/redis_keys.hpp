@@ -8,8 +8,9 @@
 namespace switchyard::data::keys {
 
 // Data items.
-inline constexpr std::string_view kItemPrefix = "sy:data:item:";  // hash per key
-inline constexpr std::string_view kItemIndex = "sy:data:keys";    // zset, score 0, by key
+inline constexpr std::string_view kItemPrefix = "sy:data:item:";   // hash per key
+inline constexpr std::string_view kItemIndex = "sy:data:keys";     // zset, score 0, by key
+inline constexpr std::string_view kDataEvents = "sy:data:events";  // stream: one entry per change
 
 // Jobs.
 inline constexpr std::string_view kJobPrefix = "sy:job:";               // hash per job id
@@ -19,6 +20,11 @@ inline constexpr std::string_view kJobsSeq = "sy:jobs:seq";             // submi
 inline constexpr std::string_view kJobStream = "sy:jobs:stream";        // stream: job=<id>
 inline constexpr std::string_view kJobDelayed = "sy:jobs:delayed";      // zset: id by due µs
 inline constexpr std::string_view kJobGroup = "workers";                // consumer group
+inline constexpr std::string_view kJobEvents = "sy:jobs:events";        // stream: job changes
+
+// How many entries each change stream keeps, roughly (XADD MAXLEN ~): a watch can resume from a
+// position at most this many changes back.
+inline constexpr int kEventRetention = 100000;
 
 inline std::string Join(std::string_view prefix, std::string_view rest) {
   std::string key(prefix);

@@ -26,6 +26,19 @@ local now = t[1] .. string.format('%06d', tonumber(t[2]))
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 )lua";
 
+// Scripts that change a job end with kLuaJobEvent's job_event(events, job key, id): it appends
+// the job's changing fields, as they are now, to the job change stream (WatchJob reads it).
+// The MAXLEN literal is keys::kEventRetention.
+inline constexpr std::string_view kLuaJobEvent = R"lua(
+local function job_event(events, key, id)
+  local e = redis.call('HMGET', key, 'state', 'attempts', 'last_error', 'result', 'updated',
+                       'next_attempt')
+  redis.call('XADD', events, 'MAXLEN', '~', '100000', '*', 'job', id, 'state', e[1] or '',
+             'attempts', e[2] or '0', 'last_error', e[3] or '', 'result', e[4] or '',
+             'updated', e[5] or '0', 'next_attempt', e[6] or '0')
+end
+)lua";
+
 inline std::optional<Deadline> OptionalDeadline(Deadline deadline) {
   if (deadline == Deadline::max()) return std::nullopt;
   return deadline;

@@ -73,7 +73,9 @@ void GatewayApp::Shutdown() {
                  {{"delay_ms", static_cast<std::int64_t>(config_.drain_delay.count())}});
     std::this_thread::sleep_for(config_.drain_delay);
   }
-  if (server_) server_->Stop(config_.shutdown_grace);
+  // Streams end (with a final event) once the listener is closed, so clients reconnect
+  // elsewhere; they are ordinary busy connections for the grace period after that.
+  if (server_) server_->Stop(config_.shutdown_grace, [this] { handler_->EndStreams(); });
   if (started_) runtime_.Stop();
 }
 

@@ -47,6 +47,7 @@ class GatewayApp {
   absl::Status Start();
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
   const RouteTable* routes() const { return routes_.get(); }
+  RestHandler* handler() { return handler_.get(); }
   Metrics& metrics() { return metrics_; }
 
   void WaitForSignal() { stop_signal_.Wait(logger_); }

@@ -67,6 +67,17 @@ int main(int argc, char** argv) {
       config.Int("MAX_BODY_BYTES", 1048576, 1, 64 * 1048576, "largest request body (413)"));
   app.http.header_limit = static_cast<std::size_t>(
       config.Int("MAX_HEADER_BYTES", 16384, 1024, 1048576, "largest request header block (431)"));
+  app.http.header_count_limit = static_cast<std::size_t>(
+      config.Int("MAX_HEADER_COUNT", 100, 1, 10000, "most request header lines (431 past it)"));
+  app.rest.max_streams = static_cast<std::size_t>(
+      config.Int("MAX_STREAMS", 10000, 1, 1000000, "streams (SSE/NDJSON) open at once before 429"));
+  app.rest.stream_max_duration =
+      config.Millis("STREAM_MAX_DURATION_MS", 3600000, 1000, 86400000,
+                    "longest a stream stays open; then a final event asks the client to reconnect");
+  app.rest.stream_idle_timeout = config.Millis("STREAM_IDLE_TIMEOUT_MS", 600000, 1000, 86400000,
+                                               "a stream with no message this long ends");
+  app.rest.stream_keepalive = config.Millis("STREAM_KEEPALIVE_MS", 15000, 100, 3600000,
+                                            "SSE keepalive comment interval while idle");
   app.http.header_timeout =
       config.Millis("HEADER_TIMEOUT_MS", 10000, 1, 600000, "time to receive a request's headers");
   app.http.idle_timeout =

@@ -21,9 +21,10 @@ async function api(method, path, body) {
   return json;
 }
 
-function cell(row, text) {
+function cell(row, text, className) {
   const td = document.createElement("td");
   td.textContent = text;
+  if (className) td.className = className;
   row.appendChild(td);
   return td;
 }
@@ -65,8 +66,9 @@ async function loadUsers(append) {
       row.dataset.id = user.id;
       cell(row, user.name);
       cell(row, user.email);
-      cell(row, new Date(user.created_at || user.createdAt).toLocaleString());
+      cell(row, new Date(user.created_at || user.createdAt).toLocaleDateString(), "nowrap");
       const actions = cell(row, "");
+      actions.className = "actions";
       const remove = document.createElement("button");
       remove.textContent = "Delete";
       remove.className = "delete";
@@ -133,6 +135,56 @@ async function getData() {
 
 // --- jobs ---------------------------------------------------------------------------------------
 
+const FINAL_STATES = new Set(["JOB_STATE_SUCCEEDED", "JOB_STATE_DEAD"]);
+const jobStreams = new Map();  // job id -> EventSource following it
+
+function fillJobRow(row, job) {
+  row.replaceChildren();
+  row.dataset.id = job.id;
+  row.dataset.state = job.state;
+  cell(row, job.id.slice(0, 8), "nowrap");
+  cell(row, job.type, "nowrap");
+  const live = jobStreams.has(job.id) ? " live" : "";
+  cell(row, job.state.replace("JOB_STATE_", ""), "state nowrap" + live);
+  cell(row, `${job.attempts}/${job.max_attempts ?? job.maxAttempts}`, "nowrap");
+  cell(row, job.last_error ?? job.lastError ?? "");
+}
+
+function jobRow(id) {
+  return document.querySelector(`#job-rows tr[data-id="${CSS.escape(id)}"]`);
+}
+
+// Follows a job live: GET /api/jobs/{id}:watch as Server-Sent Events, one event per state change
+// (named after the state), until the job is SUCCEEDED or DEAD. The browser reconnects by itself
+// with Last-Event-ID when the connection drops, and the stream resumes where it left off.
+function followJob(id) {
+  if (jobStreams.has(id)) return;
+  const source = new EventSource(`/api/jobs/${encodeURIComponent(id)}:watch`);
+  jobStreams.set(id, source);
+  const update = (event) => {
+    const { job } = JSON.parse(event.data);
+    let row = jobRow(job.id);
+    if (!row) {
+      row = document.createElement("tr");
+      $("job-rows").prepend(row);
+    }
+    if (FINAL_STATES.has(job.state)) {
+      source.close();  // the stream ends with the job; do not let EventSource reconnect
+      jobStreams.delete(job.id);
+    }
+    fillJobRow(row, job);
+  };
+  for (const name of ["queued", "running", "retrying", "succeeded", "dead"]) {
+    source.addEventListener(name, update);
+  }
+  source.addEventListener("error", (event) => {
+    if (event.data) {
+      // An error event from the gateway: a google.rpc.Status.
+      $("job-error").textContent = `watch ${id.slice(0, 8)}: ${JSON.parse(event.data).message}`;
+    }
+  });
+}
+
 async function loadJobs() {
   try {
     const page = await api("GET", "/api/jobs?page_size=20");
@@ -140,13 +192,9 @@ async function loadJobs() {
     rows.replaceChildren();
     for (const job of page.jobs) {
       const row = document.createElement("tr");
-      row.dataset.id = job.id;
-      cell(row, job.id.slice(0, 8));
-      cell(row, job.type);
-      cell(row, job.state.replace("JOB_STATE_", "")).className = "state";
-      cell(row, `${job.attempts}/${job.max_attempts ?? job.maxAttempts}`);
-      cell(row, job.last_error ?? job.lastError ?? "");
       rows.appendChild(row);
+      if (!FINAL_STATES.has(job.state)) followJob(job.id);
+      fillJobRow(row, job);
     }
   } catch (error) {
     $("job-error").textContent = error.message;
@@ -163,12 +211,64 @@ async function submitJob(event) {
     return;
   }
   try {
-    await api("POST", "/api/jobs", { type: $("job-type").value, payload });
+    const job = await api("POST", "/api/jobs", { type: $("job-type").value, payload });
     $("job-error").textContent = "";
-    await loadJobs();
+    const row = document.createElement("tr");
+    $("job-rows").prepend(row);
+    followJob(job.id);
+    fillJobRow(row, job);
   } catch (error) {
     $("job-error").textContent = error.message;
   }
+}
+
+// --- data watch ---------------------------------------------------------------------------------
+
+let dataWatch = null;
+
+function stopWatch() {
+  if (dataWatch) dataWatch.close();
+  dataWatch = null;
+  $("watch-start").disabled = false;
+  $("watch-stop").disabled = true;
+  $("watch-status").textContent = "not watching";
+}
+
+// Watches a key prefix: GET /api/data:watch?prefix=... as Server-Sent Events: "synced" once the
+// watch is live, then "put" and "delete" for every change under the prefix, newest first here.
+function startWatch(event) {
+  event.preventDefault();
+  stopWatch();
+  const prefix = $("watch-prefix").value;
+  $("watch-rows").replaceChildren();
+  const source = new EventSource(`/api/data:watch?prefix=${encodeURIComponent(prefix)}`);
+  dataWatch = source;
+  $("watch-start").disabled = true;
+  $("watch-stop").disabled = false;
+  $("watch-status").textContent = "connecting…";
+  source.addEventListener("synced", () => {
+    $("watch-status").textContent = `watching "${prefix}" (live)`;
+  });
+  const change = (event) => {
+    const { item } = JSON.parse(event.data);
+    const row = document.createElement("tr");
+    row.dataset.position = event.lastEventId;
+    cell(row, event.type, "nowrap");
+    cell(row, item.key);
+    cell(row, item.version, "nowrap");
+    cell(row, event.type === "put" ? item.value : "");
+    $("watch-rows").prepend(row);
+    while ($("watch-rows").children.length > 50) $("watch-rows").lastChild.remove();
+  };
+  source.addEventListener("put", change);
+  source.addEventListener("delete", change);
+  source.addEventListener("error", (event) => {
+    if (event.data) {
+      $("watch-status").textContent = `error: ${JSON.parse(event.data).message}`;
+    } else if (source.readyState === EventSource.CONNECTING) {
+      $("watch-status").textContent = "reconnecting (resumes where it left off)…";
+    }
+  });
 }
 
 // --- wiring -------------------------------------------------------------------------------------
@@ -179,12 +279,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("data-form").addEventListener("submit", putData);
   $("data-get").addEventListener("click", getData);
   $("job-form").addEventListener("submit", submitJob);
+  $("watch-form").addEventListener("submit", startWatch);
+  $("watch-stop").addEventListener("click", stopWatch);
   refreshHealth();
   loadUsers(false);
-  loadJobs();
-  // Jobs move on by themselves: watch them, and the upstreams, every two seconds.
-  setInterval(() => {
-    refreshHealth();
-    loadJobs();
-  }, 2000);
+  loadJobs();  // then each unfinished job is followed live (followJob), with no polling
+  setInterval(refreshHealth, 2000);
 });

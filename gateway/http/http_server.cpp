@@ -12,8 +12,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include "common/config.hpp"
@@ -63,6 +66,81 @@ asio::awaitable<boost::system::error_code> ReadHeader(
 }
 
 }  // namespace
+
+// ResponseStream on one connection: chunks written through the Beast stream (with the write
+// timeout), and a read on the raw socket that notices the client closing its end.
+class HttpServer::Streamer final : public ResponseStream {
+ public:
+  Streamer(beast::tcp_stream& stream, std::chrono::milliseconds write_timeout)
+      : stream_(stream), write_timeout_(write_timeout), watch_done_(stream.get_executor()) {}
+
+  asio::awaitable<bool> Start(HttpResponse& header, std::function<void()> on_client_gone) override {
+    if (started_) co_return false;
+    started_ = true;
+    http::response<http::empty_body> head{http::response_header<>(header.base())};
+    head.chunked(true);
+    head.keep_alive(false);
+    http::response_serializer<http::empty_body> serializer{head};
+    stream_.expires_after(write_timeout_);
+    auto [ec, n] = co_await http::async_write_header(stream_, serializer, kTuple);
+    if (ec) {
+      failed_ = true;
+      co_return false;
+    }
+    watching_ = true;
+    watch_done_.expires_at(asio::steady_timer::time_point::max());
+    asio::co_spawn(stream_.get_executor(), Watch(std::move(on_client_gone)), asio::detached);
+    co_return true;
+  }
+
+  asio::awaitable<bool> Write(std::string_view data) override {
+    if (!started_ || failed_ || finished_) co_return false;
+    if (data.empty()) co_return true;
+    stream_.expires_after(write_timeout_);
+    auto [ec, n] =
+        co_await asio::async_write(stream_, http::make_chunk(asio::buffer(data)), kTuple);
+    if (ec) failed_ = true;
+    co_return !ec;
+  }
+
+  asio::awaitable<void> Finish() override {
+    if (!started_ || finished_) co_return;
+    finished_ = true;
+    if (!failed_) {
+      stream_.expires_after(write_timeout_);
+      co_await asio::async_write(stream_, http::make_chunk_last(), kTuple);
+    }
+    // Ends the watch: shutting our side down makes a well-behaved client close its side; the
+    // cancel ends the read if it does not.
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (watching_) {
+      stream_.socket().cancel(ec);
+      co_await watch_done_.async_wait(kTuple);
+    }
+  }
+
+  bool started() const override { return started_; }
+
+ private:
+  asio::awaitable<void> Watch(std::function<void()> on_client_gone) {
+    // The client sends nothing more on a streamed response: any read completing, with data or
+    // an error (EOF, reset, cancelled by Finish), is taken as the end of the connection.
+    char scratch[512];
+    co_await stream_.socket().async_read_some(asio::buffer(scratch), kTuple);
+    watching_ = false;
+    if (!finished_ && on_client_gone) on_client_gone();
+    watch_done_.cancel();
+  }
+
+  beast::tcp_stream& stream_;
+  std::chrono::milliseconds write_timeout_;
+  asio::steady_timer watch_done_;
+  bool started_ = false;
+  bool failed_ = false;
+  bool finished_ = false;
+  bool watching_ = false;
+};
 
 // A connection's entry in its shard's registry, so Stop can find idle and busy connections.
 class HttpServer::Session {
@@ -243,6 +321,14 @@ asio::awaitable<void> HttpServer::RunSession(tcp::socket socket, std::size_t sha
       break;
     }
     const auto& header = parser.get();
+    if (static_cast<std::size_t>(std::distance(header.begin(), header.end())) >
+        options_.header_count_limit) {
+      co_await reject(
+          431,
+          "request has more than " + std::to_string(options_.header_count_limit) + " header lines",
+          nullptr);
+      break;
+    }
     if (const auto length = parser.content_length(); length && *length > options_.body_limit) {
       co_await reject(
           413, "request body is larger than " + std::to_string(options_.body_limit) + " bytes",
@@ -274,11 +360,18 @@ asio::awaitable<void> HttpServer::RunSession(tcp::socket socket, std::size_t sha
 
     HttpRequest request = parser.release();
     HttpResponse response;
+    Streamer streamer(stream, options_.write_timeout);
+    info.stream = &streamer;
     try {
       response = co_await handler_(request, info);
     } catch (const std::exception& e) {
       logger_.Error("http handler failed", {{"error", e.what()}});
       response = error_responder_(500, "internal error", &request);
+    }
+    info.stream = nullptr;
+    if (streamer.started()) {
+      co_await streamer.Finish();  // if the handler has not
+      break;                       // a streamed response ends its connection
     }
     response.version(request.version());
     response.keep_alive(request.keep_alive() && !stopping_.load());
@@ -297,7 +390,7 @@ asio::awaitable<void> HttpServer::RunSession(tcp::socket socket, std::size_t sha
   NotifyProgress();
 }
 
-void HttpServer::Stop(std::chrono::milliseconds grace) {
+void HttpServer::Stop(std::chrono::milliseconds grace, const std::function<void()>& after_close) {
   if (stopped_ || !acceptor_) return;
   stopped_ = true;
   stopping_.store(true);
@@ -316,6 +409,7 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
     }
   };
   close_sessions(true);
+  if (after_close) after_close();
   {
     std::unique_lock lock(g_progress_mutex);
     g_progress.wait_for(lock, grace, [this] { return busy_connections_.load() == 0; });

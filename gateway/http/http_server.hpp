@@ -2,7 +2,8 @@
 
 // HTTP/1.1 server on Boost.Beast coroutines: one acceptor, connections spread over the runtime's
 // shards, keep-alive with requests answered in order, and the limits a public edge needs (header
-// and body size, header-read and idle timeouts). Requests go to one handler coroutine.
+// size and line count, body size, header-read and idle timeouts). Requests go to one handler
+// coroutine, which answers with a whole response or streams one (ResponseStream).
 
 #include <atomic>
 #include <chrono>
@@ -32,15 +33,39 @@ struct HttpServerOptions {
   std::string listen_address = "0.0.0.0:8080";      // port 0 picks a free one (tests)
   std::size_t body_limit = 1024 * 1024;             // 413 past it, before reading it all
   std::size_t header_limit = 16 * 1024;             // 431 past it
+  std::size_t header_count_limit = 100;             // header lines; 431 past it (Envoy's default)
   std::chrono::milliseconds header_timeout{10000};  // from a request's first byte to its body
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};  // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30000};
 };
 
+class ResponseStream;
+
 struct RequestInfo {
   std::string peer;       // client address, for X-Forwarded-For
   std::size_t shard = 0;  // runtime shard running the handler
+  // For a response written as it goes; valid during the handler call (see ResponseStream).
+  ResponseStream* stream = nullptr;
+};
+
+// A response whose body the handler writes piece by piece (Transfer-Encoding: chunked), for
+// streams (Server-Sent Events, NDJSON). Once Start has been called, the server ignores what the
+// handler returns and closes the connection after the stream. Everything on the connection's
+// loop thread.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Sends `header` (its body is ignored) as the start of a chunked response. From then on the
+  // server watches the connection: when the client closes it, `on_client_gone` runs (once, on
+  // the loop thread). False when the header could not be written.
+  virtual boost::asio::awaitable<bool> Start(HttpResponse& header,
+                                             std::function<void()> on_client_gone) = 0;
+  // One chunk; false once the client is gone or the write timed out.
+  virtual boost::asio::awaitable<bool> Write(std::string_view data) = 0;
+  // The last chunk (if the connection still works), then stops watching the connection.
+  virtual boost::asio::awaitable<void> Finish() = 0;
+  virtual bool started() const = 0;
 };
 
 using HttpHandler =
@@ -60,15 +85,16 @@ class HttpServer {
   absl::Status Start();
   std::uint16_t port() const { return port_; }
 
-  // Graceful stop: no new connections; idle keep-alive connections close; requests being
-  // handled get up to `grace` to finish (their responses say Connection: close); then every
-  // connection is closed. Blocks until done. Idempotent.
-  void Stop(std::chrono::milliseconds grace);
+  // Graceful stop: no new connections; idle keep-alive connections close; `after_close` runs
+  // (to end streams); requests being handled get up to `grace` to finish (their responses say
+  // Connection: close); then every connection is closed. Blocks until done. Idempotent.
+  void Stop(std::chrono::milliseconds grace, const std::function<void()>& after_close = {});
 
   std::size_t open_connections() const { return open_connections_.load(); }
 
  private:
   class Session;
+  class Streamer;
   struct ShardState;
 
   boost::asio::awaitable<void> AcceptLoop();

@@ -19,6 +19,7 @@
 #include "gateway/routing/field_binding.hpp"
 #include "gateway/routing/http_mapping.hpp"
 #include "gateway/routing/path_template.hpp"
+#include "switchyard/api/v1/http_options.pb.h"
 
 #ifndef SWITCHYARD_VERSION
 #define SWITCHYARD_VERSION "0.0.0"
@@ -38,6 +39,8 @@ using google::protobuf::ServiceDescriptor;
 constexpr std::string_view kJsonMediaType = "application/json";
 constexpr std::string_view kStatusRef = "#/components/schemas/Status";
 constexpr std::string_view kRequestIdHeader = "X-Request-ID";
+constexpr std::string_view kSseMediaType = "text/event-stream";
+constexpr std::string_view kNdjsonMediaType = "application/x-ndjson";
 
 // --- Descriptors ----------------------------------------------------------------------------
 
@@ -260,6 +263,9 @@ void WriteSorted(const json::value& value, std::string& out) {
 
 // --- The document ---------------------------------------------------------------------------
 
+json::object HeaderParameter(std::string_view name, std::string_view pattern,
+                             std::string_view description);
+
 class DocumentBuilder {
  public:
   explicit DocumentBuilder(const OpenApiOptions& options) : options_(options) {}
@@ -290,7 +296,14 @@ class DocumentBuilder {
                           std::vector<const Descriptor*>& stack, json::array& out);
   json::object Responses(const RouteTarget& route);
 
+  // Marks `type` and every message type reachable from it as part of a request.
+  void MarkRequestType(const Descriptor& type);
+  // Whether the JSON printer always writes `field`: singular scalars without presence, repeated
+  // fields and maps (json/json_codec.hpp).
+  static bool AlwaysPrinted(const FieldDescriptor& field);
+
   const OpenApiOptions& options_;
+  std::set<const Descriptor*> request_types_;  // messages a request can carry
   json::object paths_;
   std::map<std::string, std::string> tags_;            // service name -> description
   std::map<std::string, const Descriptor*> messages_;  // component name -> type, all referenced
@@ -481,15 +494,36 @@ json::object DocumentBuilder::FieldSchema(const FieldDescriptor& field) {
   return schema;
 }
 
+void DocumentBuilder::MarkRequestType(const Descriptor& type) {
+  if (!request_types_.insert(&type).second) return;
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor& field = *type.field(i);
+    if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      MarkRequestType(*field.message_type());
+    }
+  }
+}
+
+bool DocumentBuilder::AlwaysPrinted(const FieldDescriptor& field) {
+  if (field.is_repeated()) return true;  // maps too
+  return field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE && !field.has_presence();
+}
+
 json::object DocumentBuilder::ComponentSchema(const Descriptor& type) {
   json::object schema;
   schema["type"] = "object";
   json::object properties;
   json::array required;
+  // A request's required fields are the ones its service requires (field_required); a message
+  // only ever sent by the gateway lists every field the gateway always writes.
+  const bool response_only = !request_types_.contains(&type);
   for (int i = 0; i < type.field_count(); ++i) {
     const FieldDescriptor& field = *type.field(i);
     properties[FieldName(field)] = FieldSchema(field);
-    if (field.is_required()) required.emplace_back(FieldName(field));
+    if (field.is_required() || field.options().GetExtension(switchyard::api::v1::field_required) ||
+        (response_only && AlwaysPrinted(field))) {
+      required.emplace_back(FieldName(field));
+    }
   }
   if (!properties.empty()) schema["properties"] = std::move(properties);
   if (!required.empty()) schema["required"] = std::move(required);
@@ -554,6 +588,9 @@ void DocumentBuilder::AddQueryParameters(const Descriptor& type, const std::stri
       parameter["description"] = std::move(description);
     }
     if (field.options().deprecated()) parameter["deprecated"] = true;
+    if (field.options().GetExtension(switchyard::api::v1::field_required)) {
+      parameter["required"] = true;
+    }
     out.emplace_back(std::move(parameter));
   }
 }
@@ -599,7 +636,19 @@ json::array DocumentBuilder::Parameters(const RouteTarget& route, const OpenApiP
     AddQueryParameters(input, "", "", excluded, stack, parameters);
   }
   parameters.emplace_back(Ref("#/components/parameters/X-Request-ID"));
-  parameters.emplace_back(Ref("#/components/parameters/Grpc-Timeout"));
+  if (route.server_streaming) {
+    if (!route.resume_field.empty()) {
+      parameters.emplace_back(HeaderParameter(
+          "Last-Event-ID", "^[!-~]{1,256}$",
+          "Resume after this position (an event's `id:`), with no event missed or repeated; "
+          "sets `" +
+              route.resume_field.name() +
+              "` (the header wins over the query parameter). "
+              "A position older than the retained history ends the stream with an error event."));
+    }
+  } else {
+    parameters.emplace_back(Ref("#/components/parameters/Grpc-Timeout"));
+  }
   return parameters;
 }
 
@@ -617,7 +666,40 @@ json::object DocumentBuilder::Responses(const RouteTarget& route) {
     headers["Location"] = std::move(location);
   }
   success["headers"] = std::move(headers);
-  if (route.success_status != 204) {
+  if (route.server_streaming) {
+    const Descriptor& output = *route.method->output_type();
+    const std::string name = SchemaName(output);
+    json::object sse_schema;
+    sse_schema["type"] = "string";
+    std::string sse =
+        "Server-Sent Events, one per message: `data:` is the message as JSON (schema `" + name +
+        "`)";
+    if (!route.position_field.empty()) {
+      sse += ", `id:` its `" + route.position_field.name() +
+             "` (reconnect with `Last-Event-ID` to resume after it)";
+    }
+    sse += route.event_field.empty() ? ", `event:` \"message\""
+                                     : ", `event:` its `" + route.event_field.name() +
+                                           "` (enum values in lower case "
+                                           "without their prefix)";
+    sse +=
+        ". A comment line (`: keepalive`) keeps an idle stream open. An error after the "
+        "stream has started arrives as `event: error` whose data is a `Status`; the stream "
+        "then ends.";
+    sse_schema["description"] = sse;
+    json::object sse_media;
+    sse_media["schema"] = std::move(sse_schema);
+    json::object ndjson_media;
+    ndjson_media["schema"] = MessageSchema(output);
+    json::object content;
+    content[kSseMediaType] = std::move(sse_media);
+    content[kNdjsonMediaType] = std::move(ndjson_media);
+    success["content"] = std::move(content);
+    success["description"] =
+        "A stream of messages: Server-Sent Events when the request accepts `text/event-stream`, "
+        "else newline-delimited JSON (one message per line; an error after the start as a line "
+        "`{\"error\": <Status>}`).";
+  } else if (route.success_status != 204) {
     json::object schema;
     const Descriptor& output = *route.method->output_type();
     schema = route.response_field.empty() ? MessageSchema(output)
@@ -659,6 +741,11 @@ void DocumentBuilder::AddRoute(const RouteTarget& route, const OpenApiPath& path
       Paragraphs({comments, "Calls the gRPC method `" + route.grpc_path + "`."});
   if (method.options().deprecated()) operation["deprecated"] = true;
   operation["parameters"] = Parameters(route, path);
+  if (route.body == "*") MarkRequestType(*method.input_type());
+  if (!route.body_field.empty()) {
+    const FieldDescriptor& leaf = route.body_field.leaf();
+    if (leaf.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) MarkRequestType(*leaf.message_type());
+  }
   if (!route.body.empty()) {
     json::object schema;
     std::string description;

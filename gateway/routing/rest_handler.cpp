@@ -76,7 +76,8 @@ RestHandler::RestHandler(RestOptions options, const RouteTable& routes,
       health_targets_(std::move(health_targets)),
       runtime_(runtime),
       logger_(logger),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      streams_(runtime.size()) {}
 
 bool RestHandler::OriginAllowed(std::string_view origin) const {
   if (origin.empty()) return false;
@@ -190,9 +191,76 @@ boost::asio::awaitable<HttpResponse> RestHandler::Handle(HttpRequest& request,
   co_return response;
 }
 
+std::optional<HttpResponse> RestHandler::BindRequest(
+    const HttpRequest& request, const RouteTarget& route, const Bindings& bindings,
+    std::string_view query, const std::string& request_id, Message& message) const {
+  const auto bad_request = [&](std::string text) {
+    return Error(400, grpc::StatusCode::INVALID_ARGUMENT, text, request_id, &request);
+  };
+  // Body first, then the path (which wins over a body field of the same name), then the query.
+  if (!route.body.empty() && !request.body().empty()) {
+    if (!IsJsonContentType(View(request[http::field::content_type]))) {
+      return Error(415, grpc::StatusCode::INVALID_ARGUMENT, "Content-Type must be application/json",
+                   request_id, &request);
+    }
+    Message& body_target = WalkFields(message, route.body_field.fields());
+    if (auto status = ParseBody(request.body(), body_target); !status.ok()) {
+      return bad_request(std::string(status.message()));
+    }
+  }
+  // The router yields the template's variables in the order the route resolved them.
+  for (std::size_t i = 0; i < bindings.size() && i < route.path_fields.size(); ++i) {
+    if (auto status = SetField(message, route.path_fields[i], bindings[i].second); !status.ok()) {
+      return bad_request(std::string(status.message()));
+    }
+  }
+  if (!query.empty()) {
+    if (auto status = route.query.Bind(message, query); !status.ok()) {
+      return bad_request(std::string(status.message()));
+    }
+  }
+  return std::nullopt;
+}
+
+void RestHandler::AddForwardedMetadata(grpc::ClientContext& context, const HttpRequest& request,
+                                       const RequestInfo& info,
+                                       const std::string& request_id) const {
+  context.AddMetadata("x-request-id", request_id);
+  if (const auto authorization = View(request[http::field::authorization]);
+      !authorization.empty()) {
+    context.AddMetadata("authorization", std::string(authorization));
+  }
+  if (const auto agent = View(request[http::field::user_agent]); !agent.empty()) {
+    context.AddMetadata("x-forwarded-user-agent", std::string(agent));
+  }
+  std::string forwarded_for(View(request["X-Forwarded-For"]));
+  if (!info.peer.empty()) {
+    if (!forwarded_for.empty()) forwarded_for += ", ";
+    forwarded_for += info.peer;
+  }
+  if (!forwarded_for.empty()) context.AddMetadata("x-forwarded-for", forwarded_for);
+}
+
+bool RestHandler::SerializeRequest(const Message& message, grpc::ByteBuffer& bytes) {
+  bool own_buffer = false;
+  if (!grpc::SerializationTraits<Message>::Serialize(message, &bytes, &own_buffer).ok()) {
+    return false;
+  }
+  if (!bytes.Valid()) {
+    // An empty message still needs a buffer: a default-constructed one aborts the call.
+    grpc::Slice empty;
+    bytes = grpc::ByteBuffer(&empty, 1);
+  }
+  return true;
+}
+
 boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
     HttpRequest& request, const RequestInfo& info, const RouteTarget& route,
     const Bindings& bindings, std::string_view query, const std::string& request_id) {
+  // Streams have limits of their own; they do not count as requests in flight.
+  if (route.server_streaming) {
+    co_return co_await Stream(request, info, route, bindings, query, request_id);
+  }
   if (in_flight_.fetch_add(1) >= options_.max_in_flight) {
     in_flight_.fetch_sub(1);
     co_return Error(429, grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -214,28 +282,8 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
 
   google::protobuf::Arena arena;
   Message* message = route.request_prototype->New(&arena);
-
-  // Body first, then the path (which wins over a body field of the same name), then the query.
-  if (!route.body.empty() && !request.body().empty()) {
-    if (!IsJsonContentType(View(request[http::field::content_type]))) {
-      co_return Error(415, grpc::StatusCode::INVALID_ARGUMENT,
-                      "Content-Type must be application/json", request_id, &request);
-    }
-    Message& body_target = WalkFields(*message, route.body_field.fields());
-    if (auto status = ParseBody(request.body(), body_target); !status.ok()) {
-      co_return bad_request(std::string(status.message()));
-    }
-  }
-  // The router yields the template's variables in the order the route resolved them.
-  for (std::size_t i = 0; i < bindings.size() && i < route.path_fields.size(); ++i) {
-    if (auto status = SetField(*message, route.path_fields[i], bindings[i].second); !status.ok()) {
-      co_return bad_request(std::string(status.message()));
-    }
-  }
-  if (!query.empty()) {
-    if (auto status = route.query.Bind(*message, query); !status.ok()) {
-      co_return bad_request(std::string(status.message()));
-    }
+  if (auto error = BindRequest(request, route, bindings, query, request_id, *message)) {
+    co_return *std::move(error);
   }
 
   std::chrono::nanoseconds timeout = options_.default_timeout;
@@ -249,30 +297,11 @@ boost::asio::awaitable<HttpResponse> RestHandler::Transcode(
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::duration_cast<std::chrono::system_clock::duration>(timeout));
-  context.AddMetadata("x-request-id", request_id);
-  if (const auto authorization = View(request[http::field::authorization]);
-      !authorization.empty()) {
-    context.AddMetadata("authorization", std::string(authorization));
-  }
-  if (const auto agent = View(request[http::field::user_agent]); !agent.empty()) {
-    context.AddMetadata("x-forwarded-user-agent", std::string(agent));
-  }
-  std::string forwarded_for(View(request["X-Forwarded-For"]));
-  if (!info.peer.empty()) {
-    if (!forwarded_for.empty()) forwarded_for += ", ";
-    forwarded_for += info.peer;
-  }
-  if (!forwarded_for.empty()) context.AddMetadata("x-forwarded-for", forwarded_for);
+  AddForwardedMetadata(context, request, info, request_id);
 
   grpc::ByteBuffer request_bytes;
-  bool own_buffer = false;
-  if (!grpc::SerializationTraits<Message>::Serialize(*message, &request_bytes, &own_buffer).ok()) {
+  if (!SerializeRequest(*message, request_bytes)) {
     co_return Error(500, grpc::StatusCode::INTERNAL, "internal error", request_id, &request);
-  }
-  if (!request_bytes.Valid()) {
-    // An empty message still needs a buffer: a default-constructed one aborts the call.
-    grpc::Slice empty;
-    request_bytes = grpc::ByteBuffer(&empty, 1);
   }
 
   rpc::Shard& shard = runtime_.shard(info.shard);

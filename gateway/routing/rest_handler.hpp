@@ -6,12 +6,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <google/protobuf/message.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/byte_buffer.h>
 
 #include "common/grpc_runtime.hpp"
 #include "common/logger.hpp"
@@ -28,6 +32,11 @@ struct RestOptions {
   std::size_t max_in_flight = 4096;                  // 429 past it
   bool camel_case_json = false;           // output names: proto field names (default) or lowerCamel
   std::vector<std::string> cors_origins;  // exact origins, or "*"
+  // Streaming routes (server-streaming RPCs as SSE or NDJSON).
+  std::size_t max_streams = 10000;                         // open at once; 429 past it
+  std::chrono::milliseconds stream_max_duration{3600000};  // then a final event ends it
+  std::chrono::milliseconds stream_idle_timeout{600000};   // without a message: ended
+  std::chrono::milliseconds stream_keepalive{15000};       // SSE comment while idle
 };
 
 class RestHandler {
@@ -51,11 +60,35 @@ class RestHandler {
   // Makes readiness fail from now on (SIGTERM drain).
   void SetDraining() { draining_.store(true); }
 
+  // Ends every open stream with a final event (UNAVAILABLE: reconnect elsewhere) and refuses new
+  // ones with 503. Thread-safe; returns at once (the streams end on their loops).
+  void EndStreams();
+
+  // Streams open now, over every shard.
+  std::size_t open_streams() const { return open_streams_.load(); }
+
+  // One open stream's state (stream_relay.cpp).
+  struct StreamState;
+
  private:
   boost::asio::awaitable<HttpResponse> Transcode(HttpRequest& request, const RequestInfo& info,
                                                  const RouteTarget& route, const Bindings& bindings,
                                                  std::string_view query,
                                                  const std::string& request_id);
+  // A streaming route: the upstream's messages as SSE or NDJSON (stream_relay.cpp).
+  boost::asio::awaitable<HttpResponse> Stream(HttpRequest& request, const RequestInfo& info,
+                                              const RouteTarget& route, const Bindings& bindings,
+                                              std::string_view query,
+                                              const std::string& request_id);
+  // Fills `message` from the body, path and query; an error response when they do not fit.
+  std::optional<HttpResponse> BindRequest(const HttpRequest& request, const RouteTarget& route,
+                                          const Bindings& bindings, std::string_view query,
+                                          const std::string& request_id,
+                                          google::protobuf::Message& message) const;
+  void AddForwardedMetadata(grpc::ClientContext& context, const HttpRequest& request,
+                            const RequestInfo& info, const std::string& request_id) const;
+  // False when it cannot be serialized; an empty message gets a valid empty buffer.
+  static bool SerializeRequest(const google::protobuf::Message& message, grpc::ByteBuffer& bytes);
   boost::asio::awaitable<HttpResponse> Ready(const HttpRequest& request, const RequestInfo& info,
                                              const std::string& request_id);
   // GET / and /console/...: the embedded web console; nullopt when `path` is none of its files.
@@ -77,6 +110,10 @@ class RestHandler {
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<bool> draining_{false};
   std::string openapi_;
+  // Streams: their count, and per shard the open ones (each shard's loop only) for EndStreams.
+  std::atomic<std::size_t> open_streams_{0};
+  std::atomic<bool> streams_ending_{false};
+  std::vector<std::list<std::shared_ptr<StreamState>>> streams_;
 };
 
 }  // namespace switchyard::gateway

@@ -99,6 +99,46 @@ absl::Status RouteTable::AddRule(const MethodDescriptor* method, const google::a
     target.response_field = *std::move(field);
   }
   const auto& options = method->options();
+  target.server_streaming = method->server_streaming();
+  if (options.HasExtension(switchyard::api::v1::http_stream)) {
+    if (!target.server_streaming) {
+      return absl::InvalidArgumentError(where + ": http_stream is for server-streaming methods");
+    }
+    const auto& stream = options.GetExtension(switchyard::api::v1::http_stream);
+    const auto resolve = [&](const Descriptor& type, const std::string& path, bool enum_allowed,
+                             std::string_view what, FieldPath& out) -> absl::Status {
+      if (path.empty()) return absl::OkStatus();
+      auto field = FieldPath::Resolve(type, path);
+      const bool ok = field.ok() && !field->leaf().is_repeated() &&
+                      (field->leaf().cpp_type() == FieldDescriptor::CPPTYPE_STRING ||
+                       (enum_allowed && field->leaf().cpp_type() == FieldDescriptor::CPPTYPE_ENUM));
+      if (!ok) {
+        return absl::InvalidArgumentError(where + ": http_stream " + std::string(what) + " \"" +
+                                          path + "\" must name a singular string" +
+                                          (enum_allowed ? " or enum" : "") + " field");
+      }
+      out = *std::move(field);
+      return absl::OkStatus();
+    };
+    if (auto status = resolve(*method->output_type(), stream.position_field(), false,
+                              "position_field", target.position_field);
+        !status.ok()) {
+      return status;
+    }
+    if (auto status = resolve(*method->output_type(), stream.event_field(), true, "event_field",
+                              target.event_field);
+        !status.ok()) {
+      return status;
+    }
+    if (auto status = resolve(*method->input_type(), stream.resume_field(), false, "resume_field",
+                              target.resume_field);
+        !status.ok()) {
+      return status;
+    }
+  }
+  if (target.server_streaming && !target.response_body.empty()) {
+    return absl::InvalidArgumentError(where + ": a streaming route cannot have a response_body");
+  }
   if (options.HasExtension(switchyard::api::v1::http_response)) {
     const auto& response = options.GetExtension(switchyard::api::v1::http_response);
     if (response.success_status() != 0) {
@@ -157,9 +197,9 @@ absl::StatusOr<std::unique_ptr<RouteTable>> RouteTable::Build(
     for (int i = 0; i < service->method_count(); ++i) {
       const MethodDescriptor* method = service->method(i);
       if (!method->options().HasExtension(google::api::http)) continue;
-      if (method->client_streaming() || method->server_streaming()) {
+      if (method->client_streaming()) {
         return absl::InvalidArgumentError(method->full_name() +
-                                          ": streaming methods cannot have REST routes");
+                                          ": client-streaming methods cannot have REST routes");
       }
       const auto& rule = method->options().GetExtension(google::api::http);
       if (auto status = table->AddRule(method, rule, upstream, false); !status.ok()) {

@@ -2,9 +2,12 @@
 """End to end: the web console in headless Chromium against the live stack.
 
 Run under tests/support/with_stack.sh (it sets SWITCHYARD_BASE_URL). Drives a real flow through
-the page a person would use: upstream health, create a user, write and read data, submit a job
-and watch it succeed, delete the user. Saves a screenshot of the page after the flow to the path
-in SWITCHYARD_SCREENSHOT (default console.png in the current directory).
+the page a person would use: upstream health, create a user, write and read data, watch a prefix
+live (EventSource), submit a job and follow it live until it succeeds (EventSource; the page does
+not poll jobs), check that every table fits its card at 1400 px and scrolls inside it on a narrow
+screen, delete the user. Saves a screenshot of the page after the flow to the path in
+SWITCHYARD_SCREENSHOT (default console.png in the current directory), and one at 360 px wide next
+to it (-narrow.png).
 """
 
 import os
@@ -74,13 +77,53 @@ def main():
         wait.until(lambda d: d.find_element(By.ID, "data-value").get_attribute("value")
                    == "hello from the console")
 
-        step = "submit users.report and watch it succeed"
+        step = "watch a prefix live: synced, then each put and delete"
+        prefix = f"console/{run}/live/"
+        driver.find_element(By.ID, "watch-prefix").send_keys(prefix)
+        driver.find_element(By.ID, "watch-start").click()
+        wait.until(ec.text_to_be_present_in_element((By.ID, "watch-status"), "(live)"))
+        driver.find_element(By.ID, "data-key").clear()
+        driver.find_element(By.ID, "data-key").send_keys(prefix + "a")
+        driver.find_element(By.ID, "data-value").clear()
+        driver.find_element(By.ID, "data-value").send_keys("streamed")
+        driver.find_element(By.ID, "data-put").click()
+        wait.until(lambda d: f"put {prefix}a 1 streamed" in row_text(d, "watch-rows"))
+        assert driver.execute_script(
+            "return document.querySelector('#watch-rows tr').dataset.position") != ""
+
+        step = "submit users.report and follow it live until it succeeds"
         Select(driver.find_element(By.ID, "job-type")).select_by_value("users.report")
         driver.find_element(By.ID, "job-submit").click()
         WebDriverWait(driver, 30).until(
             lambda d: "users.report SUCCEEDED" in row_text(d, "job-rows"))
+        # Only the job's event stream can have moved the row on: the page does not poll jobs.
+        assert driver.execute_script(
+            "return performance.getEntriesByType('resource')"
+            ".filter(e => e.name.includes('/api/jobs?')).length") == 1
 
+        step = "every table fits its card at 1400 px"
+        for table in ("user-table", "watch-table", "job-table"):
+            fits = driver.execute_script(
+                "const t = document.getElementById(arguments[0]);"
+                "const card = t.closest('section').getBoundingClientRect();"
+                "const r = t.getBoundingClientRect();"
+                "return r.left >= card.left && r.right <= card.right"
+                " && t.parentElement.scrollWidth <= t.parentElement.clientWidth;", table)
+            assert fits, f"{table} spills out of its card at 1400 px"
         driver.save_screenshot(SCREENSHOT)
+
+        step = "on a narrow screen tables scroll inside their cards"
+        driver.set_window_size(360, 1000)
+        for table in ("user-table", "job-table"):
+            inside = driver.execute_script(
+                "const t = document.getElementById(arguments[0]);"
+                "const wrap = t.parentElement.getBoundingClientRect();"
+                "const card = t.closest('section').getBoundingClientRect();"
+                "return wrap.right <= card.right && card.right <= window.innerWidth"
+                " && t.parentElement.scrollWidth > t.parentElement.clientWidth;", table)
+            assert inside, f"{table} does not scroll inside its card at 360 px"
+        driver.save_screenshot(SCREENSHOT.replace(".png", "-narrow.png"))
+        driver.set_window_size(1400, 1000)
 
         step = "delete the user"
         row = driver.find_element(By.XPATH, f"//tbody[@id='user-rows']/tr[td[text()='{email}']]")

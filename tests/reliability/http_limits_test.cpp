@@ -52,6 +52,9 @@ class HttpHeaderLimitTest : public ::testing::Test {
     GatewayConfig config;
     config.http.listen_address = "127.0.0.1:0";
     config.http.header_limit = kHeaderLimit;
+    // Byte limits only: blocks here hold up to 1,000 fields (the line cap has its own test in
+    // tests/contract/gateway_stream_test.cpp).
+    config.http.header_count_limit = 100000;
     config.shards = 1;
     config.shutdown_grace = 1s;
     gateway_ = std::make_unique<GatewayApp>(std::move(config), logger_);

@@ -34,15 +34,31 @@ TEST_F(DataGrpcurlTest, ListShowsDataJobHealthAndReflectionServices) {
 TEST_F(DataGrpcurlTest, DescribeShowsMethodsAndHttpRules) {
   Result result = Grpcurl("describe switchyard.data.v1.DataService");
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  for (const char* method : {"PutData", "GetData", "ListData", "DeleteData", "GetTime"}) {
+  for (const char* method :
+       {"PutData", "GetData", "ListData", "DeleteData", "GetTime", "WatchData"}) {
     EXPECT_NE(result.output.find(std::string("rpc ") + method + " "), std::string::npos) << method;
   }
   EXPECT_NE(result.output.find("/api/data/{key=**}"), std::string::npos) << result.output;
   result = Grpcurl("describe switchyard.data.v1.JobService");
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  for (const char* method : {"SubmitJob", "GetJob", "ListJobs"}) {
+  for (const char* method : {"SubmitJob", "GetJob", "ListJobs", "WatchJob"}) {
     EXPECT_NE(result.output.find(std::string("rpc ") + method + " "), std::string::npos) << method;
   }
+  EXPECT_NE(result.output.find("returns ( stream .switchyard.data.v1.WatchJobResponse )"),
+            std::string::npos)
+      << result.output;
+}
+
+TEST_F(DataGrpcurlTest, WatchJobStreamsTheJobUntilItEnds) {
+  const auto submitted =
+      CallJson("JobService/SubmitJob", R"({"type":"test.flaky","payload":{"fail_times":0}})");
+  const std::string id(submitted.at("job").at("id").as_string());
+  // The stream ends by itself once the job has succeeded: one JSON object per message.
+  const Result result =
+      Grpcurl("switchyard.data.v1.JobService/WatchJob", R"({"id":")" + id + R"("})");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("\"position\""), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("JOB_STATE_SUCCEEDED"), std::string::npos) << result.output;
 }
 
 TEST_F(DataGrpcurlTest, GetTimeAnswersWithATimestamp) {

@@ -1,5 +1,6 @@
 #include "gateway/openapi/openapi.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -169,6 +170,8 @@ TEST(OpenApiTest, EveryRouteHasItsPathAndMethod) {
       {"/api/time", {"get"}},
       {"/api/jobs", {"get", "post"}},
       {"/api/jobs/{id}", {"get"}},
+      {"/api/data:watch", {"get"}},
+      {"/api/jobs/{id}:watch", {"get"}},
       {"/v1/echo/{nested.id}", {"get", "post"}},
       {"/v1/echo/{nested.id}/payload", {"get", "put"}},
       {"/v1/{name}:search", {"get"}},
@@ -509,6 +512,76 @@ TEST(OpenApiTest, WritesDocumentForTheContractCheck) {
   file << document << '\n';
   file.close();
   ASSERT_TRUE(file) << "cannot write " << out;
+}
+
+}  // namespace
+}  // namespace switchyard::gateway
+
+namespace switchyard::gateway {
+namespace {
+
+std::vector<std::string> Required(const json::object& doc, std::string_view schema) {
+  std::vector<std::string> names;
+  const auto& object = At(doc, {"components", "schemas", schema}).as_object();
+  if (const auto* required = object.if_contains("required")) {
+    for (const auto& name : required->as_array()) names.emplace_back(name.as_string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(OpenApiTest, StreamRoutesOfferSseAndNdjsonAndTheLastEventIdHeader) {
+  const json::object doc = Document();
+  const auto& watch = Operation(doc, "/api/data:watch", "get");
+  const auto& content = At(watch, {"responses", "200", "content"}).as_object();
+  ASSERT_TRUE(content.contains("text/event-stream"));
+  ASSERT_TRUE(content.contains("application/x-ndjson"));
+  EXPECT_FALSE(content.contains("application/json"));
+  EXPECT_EQ(RefOf(At(content, {"application/x-ndjson", "schema"})),
+            "#/components/schemas/switchyard.data.v1.WatchDataResponse");
+  const std::string sse(At(content, {"text/event-stream", "schema", "description"}).as_string());
+  for (const char* part : {"`id:` its `position`", "`event:` its `kind`", "event: error",
+                           "switchyard.data.v1.WatchDataResponse"}) {
+    EXPECT_NE(sse.find(part), std::string::npos) << part << " in " << sse;
+  }
+  bool last_event_id = false;
+  bool grpc_timeout = false;
+  for (const auto& parameter : watch.at("parameters").as_array()) {
+    const auto& object = parameter.as_object();
+    if (object.contains("name") && object.at("name") == "Last-Event-ID") {
+      last_event_id = true;
+      EXPECT_EQ(object.at("in"), "header");
+    }
+    if (object.contains("$ref") && object.at("$ref") == "#/components/parameters/Grpc-Timeout") {
+      grpc_timeout = true;
+    }
+  }
+  EXPECT_TRUE(last_event_id);
+  EXPECT_FALSE(grpc_timeout);  // the request deadline does not apply to a stream
+  // Unary routes keep their JSON response.
+  EXPECT_TRUE(At(Operation(doc, "/api/time", "get"), {"responses", "200", "content"})
+                  .as_object()
+                  .contains("application/json"));
+}
+
+TEST(OpenApiTest, RequiredListsWhatTheServiceRequiresAndWhatTheGatewayAlwaysWrites) {
+  const json::object doc = Document();
+  // Requests: the fields annotated field_required, nothing else.
+  EXPECT_EQ(Required(doc, "switchyard.user.v1.CreateUserRequest"),
+            (std::vector<std::string>{"email", "name"}));
+  EXPECT_EQ(Required(doc, "switchyard.data.v1.SubmitJobRequest"),
+            (std::vector<std::string>{"type"}));
+  EXPECT_EQ(Required(doc, "switchyard.data.v1.PutDataRequest"), std::vector<std::string>{});
+  // Responses: every field the printer always writes; message fields may be absent.
+  EXPECT_EQ(Required(doc, "switchyard.user.v1.User"),
+            (std::vector<std::string>{"email", "id", "name"}));
+  EXPECT_EQ(Required(doc, "switchyard.user.v1.ListUsersResponse"),
+            (std::vector<std::string>{"next_page_token", "users"}));
+  EXPECT_EQ(Required(doc, "switchyard.data.v1.WatchDataResponse"),
+            (std::vector<std::string>{"kind", "position"}));
+  EXPECT_EQ(
+      Required(doc, "switchyard.data.v1.Job"),
+      (std::vector<std::string>{"attempts", "id", "last_error", "max_attempts", "state", "type"}));
 }
 
 }  // namespace
