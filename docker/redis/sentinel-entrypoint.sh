@@ -12,12 +12,15 @@
 #   SENTINEL_DOWN_AFTER_MS    silence before a node counts as down (default 3000)
 #   SENTINEL_FAILOVER_TIMEOUT_MS  (default 10000)
 #   SENTINEL_ANNOUNCE_HOST    the name other sentinels reach this one by (default: hostname)
+#   SENTINEL_HOSTNAMES        yes (default): nodes and sentinels known by name (Kubernetes); no:
+#                             by address (compose, where Docker's DNS is slow to fail for a
+#                             stopped container and would stall the sentinel)
 #   SENTINEL_PEERS            the other sentinels (host:port,...): a sentinel that starts with no
 #                             config asks them for the current primary first (after a failover
 #                             SENTINEL_MONITOR is a replica)
 #
-# Hostnames everywhere (resolve-hostnames, announce-hostnames, and replica-announce-ip on the
-# nodes): a container keeps its name across restarts and network reconnects, not its address.
+# With SENTINEL_HOSTNAMES=yes, names everywhere (resolve-hostnames, announce-hostnames, and
+# replica-announce-ip on the nodes): a pod keeps its name across restarts, not its address.
 set -euo pipefail
 
 password="${REDIS_PASSWORD:-}"
@@ -58,8 +61,8 @@ bind 0.0.0.0 -::*
 dir /data
 logfile ""
 requirepass "$sentinel_password"
-sentinel resolve-hostnames yes
-sentinel announce-hostnames yes
+sentinel resolve-hostnames ${SENTINEL_HOSTNAMES:-yes}
+sentinel announce-hostnames ${SENTINEL_HOSTNAMES:-yes}
 sentinel announce-ip ${SENTINEL_ANNOUNCE_HOST:-$(hostname)}
 sentinel monitor $master ${monitor%:*} ${monitor##*:} ${SENTINEL_QUORUM:-2}
 sentinel auth-pass $master "$password"
