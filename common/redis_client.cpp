@@ -18,6 +18,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -25,6 +26,7 @@
 #include <hiredis/hiredis.h>
 
 #include "common/redis_asio_adapter.hpp"
+#include "common/redis_sentinel.hpp"
 
 namespace switchyard::redis {
 
@@ -61,6 +63,12 @@ bool IsNoScript(const Reply& reply) {
   return reply.IsError() && reply.str.compare(0, 8, "NOSCRIPT") == 0;
 }
 
+// The server is a replica now (a write, or a script that writes, reached a demoted primary).
+bool IsReadOnly(const redisReply& reply) {
+  return reply.type == REDIS_REPLY_ERROR && reply.str != nullptr &&
+         absl::StartsWith(absl::string_view(reply.str, reply.len), "READONLY");
+}
+
 std::int64_t Millis(std::chrono::milliseconds value) {
   return static_cast<std::int64_t>(value.count());
 }
@@ -83,7 +91,7 @@ std::chrono::milliseconds ReconnectBackoff(int attempt, std::chrono::millisecond
 }
 
 struct RedisClient::HandshakeStep {
-  enum class Kind { kAuth, kSelect, kScriptLoad, kPing };
+  enum class Kind { kAuth, kSelect, kRole, kScriptLoad, kPing };
 
   Kind kind;
   std::uint64_t connection_id;
@@ -106,7 +114,12 @@ struct RedisClient::PendingCommand {
   Clock::time_point watchdog;                        // sent + config.command_timeout
   std::chrono::milliseconds command_timeout{0};
   bool completed = false;  // the caller has its answer
-  bool answered = false;   // hiredis has called back
+  bool answered = false;   // hiredis has called back for every command sent
+  // Ack::kReplicas: the command and its WAIT are two replies; the command's waits here for the
+  // WAIT's, which needs `min_replica_acks`.
+  int replies_outstanding = 1;
+  int min_replica_acks = 0;
+  std::optional<Reply> command_reply;
 };
 
 // Answers the caller once; later answers (a late reply, a timer) are dropped. The handler is
@@ -163,12 +176,18 @@ RedisClient::RedisClient(asio::any_io_executor executor, RedisConfig config, Log
       resolver_(executor),
       connect_timer_(executor),
       reconnect_timer_(executor),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()) {
+  if (config_.sentinels.empty()) target_ = RedisEndpoint{config_.host, config_.port};
+}
 
 RedisClient::~RedisClient() {
   ++attempt_id_;
   state_ = State::kStopped;
   WakeReadyWaiters();  // they find the client gone
+  if (watcher_) watcher_->Stop();
+  // Their sentinel connections close now, not when the io_context is torn down.
+  if (query_) query_->Cancel();
+  if (check_query_) check_query_->Cancel();
   // Pending commands complete with UNAVAILABLE (posted); the timers and the resolver cancel their
   // waits as members are destroyed, and those handlers find the client gone.
   DropConnection();
@@ -191,8 +210,23 @@ void RedisClient::Start() {
     if (state_ == State::kStopped) logger_.Warn("redis client Start() after Stop() ignored");
     return;
   }
-  logger_.Info("redis client starting",
-               {{"host", config_.host}, {"port", config_.port}, {"db", config_.db}});
+  if (sentinel_mode()) {
+    LogEvent(LogLevel::kInfo, "redis client starting (sentinel)",
+             {{"master", config_.sentinel_master},
+              {"sentinels", static_cast<std::int64_t>(config_.sentinels.size())},
+              {"db", config_.db}});
+    watcher_ = SentinelWatcher::Create(executor_, config_, logger_,
+                                       [weak = weak_from_this()](const RedisEndpoint& primary) {
+                                         if (auto self = weak.lock()) self->OnSwitchMaster(primary);
+                                       });
+    watcher_->SetOnResubscribed([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->CheckPrimary();
+    });
+    watcher_->Start();
+  } else {
+    LogEvent(LogLevel::kInfo, "redis client starting",
+             {{"host", config_.host}, {"port", config_.port}, {"db", config_.db}});
+  }
   StartConnectAttempt();
 }
 
@@ -204,11 +238,22 @@ void RedisClient::Stop() {
   reconnect_timer_.cancel();
   SetState(State::kStopped);
   DropConnection();
-  logger_.Info("redis client stopped", {{"host", config_.host}, {"port", config_.port}});
+  if (watcher_) std::exchange(watcher_, nullptr)->Stop();
+  if (query_) std::exchange(query_, nullptr)->Cancel();
+  if (check_query_) std::exchange(check_query_, nullptr)->Cancel();
+  LogEvent(LogLevel::kInfo, "redis client stopped",
+           {{"host", target_.host}, {"port", target_.port}});
 }
 
 std::string RedisClient::Address() const {
-  return config_.host + ":" + std::to_string(config_.port);
+  if (sentinel_mode() && target_.host.empty()) {
+    return "the primary of '" + config_.sentinel_master + "' (asking the sentinels)";
+  }
+  return target_.ToString();
+}
+
+void RedisClient::LogEvent(LogLevel level, std::string_view msg, LogFields fields) {
+  logger_.Log(config_.log_connection_events ? level : LogLevel::kDebug, msg, fields);
 }
 
 void RedisClient::SetState(State state) {
@@ -269,6 +314,43 @@ void RedisClient::StartConnectAttempt() {
   const std::uint64_t attempt = ++attempt_id_;
   handshake_remaining_ = 0;
   connected_ip_.clear();
+  if (!sentinel_mode()) {
+    ResolveTarget(attempt);
+    return;
+  }
+  // Asking takes up to one connect timeout; the connect itself gets another.
+  const auto deadline = Clock::now() + config_.connect_timeout;
+  if (query_) query_->Cancel();  // an earlier attempt's question, if still open
+  query_ = std::make_shared<SentinelQuery>();
+  asio::co_spawn(executor_, AskSentinelsForPrimary(executor_, config_, logger_, deadline, query_),
+                 [weak = weak_from_this(), attempt](std::exception_ptr error,
+                                                    absl::StatusOr<RedisEndpoint> primary) {
+                   if (error) primary = absl::InternalError("asking the sentinels threw");
+                   if (auto self = weak.lock()) {
+                     self->OnPrimaryFound(attempt, std::move(primary));
+                   }
+                 });
+}
+
+void RedisClient::OnPrimaryFound(std::uint64_t attempt, absl::StatusOr<RedisEndpoint> primary) {
+  if (attempt != attempt_id_ || state_ != State::kConnecting) return;
+  if (!primary.ok()) {
+    target_ = RedisEndpoint{};
+    AttemptFailed("redis primary unknown", std::string(primary.status().message()));
+    return;
+  }
+  if (*primary != target_) {
+    LogEvent(LogLevel::kInfo, "redis sentinels name a primary",
+             {{"master", config_.sentinel_master},
+              {"host", primary->host},
+              {"port", primary->port},
+              {"previous", target_.host.empty() ? std::string("none") : target_.ToString()}});
+  }
+  target_ = *std::move(primary);
+  ResolveTarget(attempt);
+}
+
+void RedisClient::ResolveTarget(std::uint64_t attempt) {
   const auto weak = weak_from_this();
   connect_timer_.expires_after(config_.connect_timeout);
   connect_timer_.async_wait([weak, attempt](const boost::system::error_code& ec) {
@@ -276,7 +358,7 @@ void RedisClient::StartConnectAttempt() {
     if (auto self = weak.lock()) self->OnConnectTimeout(attempt);
   });
   // getaddrinfo runs on asio's resolver thread, never on the loop thread.
-  resolver_.async_resolve(config_.host, std::to_string(config_.port),
+  resolver_.async_resolve(target_.host, std::to_string(target_.port),
                           asio::ip::tcp::resolver::numeric_service,
                           [weak, attempt](const boost::system::error_code& ec,
                                           const asio::ip::tcp::resolver::results_type& results) {
@@ -305,7 +387,7 @@ void RedisClient::OnResolved(std::uint64_t attempt, const boost::system::error_c
 void RedisClient::Connect(const std::string& ip) {
   connected_ip_ = ip;
   // A numeric address: hiredis's own getaddrinfo call returns without a lookup.
-  redisAsyncContext* context = redisAsyncConnect(ip.c_str(), config_.port);
+  redisAsyncContext* context = redisAsyncConnect(ip.c_str(), target_.port);
   if (context == nullptr) {
     AttemptFailed("redis connect failed", "cannot allocate a hiredis context");
     return;
@@ -367,6 +449,11 @@ void RedisClient::SendHandshake() {
     const std::vector<std::string> select = {"SELECT", std::to_string(config_.db)};
     send(HandshakeStep::Kind::kSelect, select, nullptr);
   }
+  if (sentinel_mode()) {
+    // A sentinel may name a primary that has just been demoted (or not yet promoted).
+    const std::vector<std::string> role = {"ROLE"};
+    send(HandshakeStep::Kind::kRole, role, nullptr);
+  }
   for (const Script* script : scripts_) {
     const std::vector<std::string> load = {"SCRIPT", "LOAD", script->body()};
     send(HandshakeStep::Kind::kScriptLoad, load, script);
@@ -388,12 +475,27 @@ void RedisClient::OnHandshakeReply(const HandshakeStep& step, const Reply& reply
       case HandshakeStep::Kind::kSelect:
         AttemptFailed("redis SELECT of the configured db failed", reply.str);
         return;
+      case HandshakeStep::Kind::kRole:
+        AttemptFailed("redis ROLE failed", reply.str);
+        return;
       case HandshakeStep::Kind::kScriptLoad:
         AttemptFailed("redis SCRIPT LOAD failed", reply.str);
         return;
       case HandshakeStep::Kind::kPing:
         AttemptFailed("redis PING during connect failed", reply.str);
         return;
+    }
+  }
+  if (step.kind == HandshakeStep::Kind::kRole) {
+    // ["master", offset, replicas] on a primary; "slave" or "sentinel" elsewhere.
+    const bool primary = reply.type == Reply::Type::kArray && !reply.elements.empty() &&
+                         reply.elements[0].str == "master";
+    if (!primary) {
+      const std::string role = reply.type == Reply::Type::kArray && !reply.elements.empty()
+                                   ? reply.elements[0].str
+                                   : reply.DebugString();
+      AttemptFailed("redis server the sentinels named is not the primary", "ROLE is " + role);
+      return;
     }
   }
   if (step.kind == HandshakeStep::Kind::kScriptLoad) {
@@ -417,13 +519,21 @@ void RedisClient::OnHandshakeReply(const HandshakeStep& step, const Reply& reply
     if (observer_ != nullptr) observer_->OnReconnect();
   }
   SetState(State::kReady);
-  logger_.Info(reconnected ? "redis reconnected" : "redis connected",
-               {{"host", config_.host},
-                {"port", config_.port},
-                {"ip", connected_ip_},
-                {"db", config_.db},
-                {"scripts", static_cast<std::int64_t>(scripts_.size())},
-                {"reconnects", static_cast<std::int64_t>(reconnects_)}});
+  if (announced_primary_.has_value() && *announced_primary_ != target_) {
+    // A +switch-master arrived while this attempt was under way, naming another server: the
+    // sentinels were asked before it, so ask again.
+    asio::post(executor_, [weak = weak_from_this(), id = connection_id_] {
+      if (auto self = weak.lock()) self->Rediscover(id, "+switch-master during connect");
+    });
+  }
+  announced_primary_.reset();
+  LogEvent(LogLevel::kInfo, reconnected ? "redis reconnected" : "redis connected",
+           {{"host", target_.host},
+            {"port", target_.port},
+            {"ip", connected_ip_},
+            {"db", config_.db},
+            {"scripts", static_cast<std::int64_t>(scripts_.size())},
+            {"reconnects", static_cast<std::int64_t>(reconnects_)}});
 }
 
 void RedisClient::OnConnectTimeout(std::uint64_t attempt) {
@@ -438,11 +548,12 @@ void RedisClient::AttemptFailed(std::string_view what, std::string_view error) {
   connect_timer_.cancel();
   if (state_ == State::kStopped) return;
   const auto delay = ScheduleReconnect();
-  logger_.Warn(what, {{"host", config_.host},
-                      {"port", config_.port},
-                      {"error", error},
-                      {"failures", backoff_attempt_},
-                      {"retry_in_ms", Millis(delay)}});
+  LogEvent(LogLevel::kWarn, what,
+           {{"host", target_.host},
+            {"port", target_.port},
+            {"error", error},
+            {"failures", backoff_attempt_},
+            {"retry_in_ms", Millis(delay)}});
 }
 
 std::chrono::milliseconds RedisClient::ScheduleReconnect() {
@@ -468,21 +579,22 @@ void RedisClient::OnConnectionLost(std::string_view error) {
   }
   if (state_ != State::kReady) return;
   const auto delay = ScheduleReconnect();
-  logger_.Warn("redis connection lost", {{"host", config_.host},
-                                         {"port", config_.port},
-                                         {"error", error},
-                                         {"retry_in_ms", Millis(delay)}});
+  LogEvent(LogLevel::kWarn, "redis connection lost",
+           {{"host", target_.host},
+            {"port", target_.port},
+            {"error", error},
+            {"retry_in_ms", Millis(delay)}});
 }
 
 void RedisClient::OnCommandTimeout(std::uint64_t connection) {
   if (connection != connection_id_ || context_ == nullptr || state_ != State::kReady) return;
   DropConnection();
   const auto delay = ScheduleReconnect();
-  logger_.Warn("redis command timed out; dropping the connection",
-               {{"host", config_.host},
-                {"port", config_.port},
-                {"command_timeout_ms", Millis(config_.command_timeout)},
-                {"retry_in_ms", Millis(delay)}});
+  LogEvent(LogLevel::kWarn, "redis command timed out; dropping the connection",
+           {{"host", target_.host},
+            {"port", target_.port},
+            {"command_timeout_ms", Millis(config_.command_timeout)},
+            {"retry_in_ms", Millis(delay)}});
 }
 
 void RedisClient::DropConnection() {
@@ -493,6 +605,62 @@ void RedisClient::DropConnection() {
   // reply (now, or right after the hiredis callback we may be inside of returns).
   context->data = nullptr;
   redisAsyncFree(context);
+}
+
+void RedisClient::Rediscover(std::uint64_t connection, std::string_view why) {
+  if (connection != connection_id_ || context_ == nullptr || state_ != State::kReady) return;
+  DropConnection();
+  LogEvent(LogLevel::kWarn, "redis primary moved; asking the sentinels again",
+           {{"host", target_.host}, {"port", target_.port}, {"reason", why}});
+  // The sentinels usually know the new primary by now: ask at once, not after a backoff.
+  StartConnectAttempt();
+}
+
+void RedisClient::OnReadOnly(std::uint64_t connection) {
+  if (sentinel_mode()) {
+    Rediscover(connection, "READONLY reply");
+    return;
+  }
+  // A managed Redis that failed over behind one name: a new connection re-resolves it. With
+  // backoff, since the address may simply be a replica's.
+  if (connection != connection_id_ || context_ == nullptr || state_ != State::kReady) return;
+  DropConnection();
+  const auto delay = ScheduleReconnect();
+  LogEvent(LogLevel::kWarn, "redis server is read-only (a replica now); reconnecting",
+           {{"host", target_.host}, {"port", target_.port}, {"retry_in_ms", Millis(delay)}});
+}
+
+void RedisClient::OnSwitchMaster(const RedisEndpoint& primary) {
+  if (state_ == State::kStopped) return;
+  if (state_ == State::kReady) {
+    announced_primary_.reset();
+    if (primary != target_) Rediscover(connection_id_, "+switch-master to " + primary.ToString());
+    return;
+  }
+  // Connecting or waiting: the attempt under way may have asked before the switch.
+  announced_primary_ = primary;
+  if (state_ == State::kBackoff) {
+    // Waiting to retry: the news is worth an attempt now.
+    reconnect_timer_.cancel();
+    StartConnectAttempt();
+  }
+}
+
+void RedisClient::CheckPrimary() {
+  if (state_ != State::kReady) return;  // a connect attempt asks anyway
+  const auto deadline = Clock::now() + config_.connect_timeout;
+  if (check_query_) check_query_->Cancel();
+  check_query_ = std::make_shared<SentinelQuery>();
+  asio::co_spawn(executor_,
+                 AskSentinelsForPrimary(executor_, config_, logger_, deadline, check_query_),
+                 [weak = weak_from_this(), connection = connection_id_](
+                     std::exception_ptr error, absl::StatusOr<RedisEndpoint> primary) {
+                   auto self = weak.lock();
+                   if (error || self == nullptr || !primary.ok()) return;
+                   if (*primary != self->target_) {
+                     self->Rediscover(connection, "the sentinels name " + primary->ToString());
+                   }
+                 });
 }
 
 std::string RedisClient::NotReadyReason() const {
@@ -538,18 +706,44 @@ void RedisClient::OnCommandReplyThunk(redisAsyncContext* context, void* reply, v
   const std::unique_ptr<std::shared_ptr<PendingCommand>> owner(
       static_cast<std::shared_ptr<PendingCommand>*>(privdata));
   PendingCommand& pending = **owner;
-  pending.answered = true;
-  pending.timer.cancel();
-  if (auto* client = static_cast<RedisClient*>(context->data);
-      client != nullptr && client->in_flight_ > 0) {
-    --client->in_flight_;
+  if (--pending.replies_outstanding <= 0) {
+    pending.answered = true;
+    pending.timer.cancel();
+  }
+  auto* client = static_cast<RedisClient*>(context->data);
+  if (client != nullptr && client->in_flight_ > 0) --client->in_flight_;
+  if (reply != nullptr && client != nullptr && IsReadOnly(*static_cast<const redisReply*>(reply))) {
+    // Not from inside hiredis's callback: the connection is dropped from the loop.
+    asio::post(client->executor_, [weak = client->weak_from_this(), id = pending.connection_id] {
+      if (auto self = weak.lock()) self->OnReadOnly(id);
+    });
   }
   if (pending.completed) return;  // the caller gave up (deadline, cancellation): drop the reply
   if (reply == nullptr) {
     Complete(pending, Unavailable("connection closed"));
-  } else {
-    Complete(pending, ToReply(*static_cast<const redisReply*>(reply)));
+    return;
   }
+  Reply answer = ToReply(*static_cast<const redisReply*>(reply));
+  if (pending.min_replica_acks == 0) {
+    Complete(pending, std::move(answer));
+    return;
+  }
+  if (!pending.command_reply.has_value()) {
+    // The command's own reply: an error needs no replicas; otherwise wait for the WAIT.
+    if (answer.IsError()) {
+      Complete(pending, std::move(answer));
+    } else {
+      pending.command_reply = std::move(answer);
+    }
+    return;
+  }
+  if (answer.type == Reply::Type::kInteger && answer.integer >= pending.min_replica_acks) {
+    Complete(pending, std::move(*pending.command_reply));
+    return;
+  }
+  Complete(pending,
+           Unavailable("write not confirmed by " + std::to_string(pending.min_replica_acks) +
+                       " replica(s) in time (WAIT answered " + answer.DebugString() + ")"));
 }
 
 void RedisClient::OnHandshakeReplyThunk(redisAsyncContext* context, void* reply, void* privdata) {
@@ -561,12 +755,12 @@ void RedisClient::OnHandshakeReplyThunk(redisAsyncContext* context, void* reply,
 }
 
 asio::awaitable<absl::StatusOr<Reply>> RedisClient::Command(
-    std::vector<std::string> args, std::optional<Clock::time_point> deadline) {
+    std::vector<std::string> args, std::optional<Clock::time_point> deadline, Ack ack) {
   RedisObserver* observer = observer_;  // outlives the client, unlike `this` perhaps
-  if (observer == nullptr) co_return co_await Send(std::move(args), deadline);
+  if (observer == nullptr) co_return co_await Send(std::move(args), deadline, ack);
   const std::string name = args.empty() ? std::string() : absl::AsciiStrToUpper(args.front());
   const auto started = Clock::now();
-  absl::StatusOr<Reply> result = co_await Send(std::move(args), deadline);
+  absl::StatusOr<Reply> result = co_await Send(std::move(args), deadline, ack);
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   std::string status = "ok";
   if (!result.ok()) {
@@ -578,8 +772,9 @@ asio::awaitable<absl::StatusOr<Reply>> RedisClient::Command(
   co_return result;
 }
 
-asio::awaitable<absl::StatusOr<Reply>> RedisClient::Send(
-    std::vector<std::string> args, std::optional<Clock::time_point> deadline) {
+asio::awaitable<absl::StatusOr<Reply>> RedisClient::Send(std::vector<std::string> args,
+                                                         std::optional<Clock::time_point> deadline,
+                                                         Ack ack) {
   if (absl::Status invalid = ValidateCommand(args); !invalid.ok()) co_return invalid;
   if (!IsReady()) co_return Unavailable(NotReadyReason());
   const Clock::time_point now = Clock::now();
@@ -591,12 +786,26 @@ asio::awaitable<absl::StatusOr<Reply>> RedisClient::Send(
   pending->client = weak_from_this();
   pending->connection_id = connection_id_;
   pending->command_timeout = config_.command_timeout;
-  pending->watchdog = now + config_.command_timeout;
+  // WAIT numreplicas timeout: never 0 (forever), never past the caller's deadline.
+  std::vector<std::string> wait;
+  if (ack == Ack::kReplicas && config_.min_replica_acks > 0) {
+    auto wait_for = config_.replica_ack_timeout;
+    if (deadline.has_value()) {
+      wait_for = std::min(wait_for,
+                          std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now));
+    }
+    wait_for = std::max(wait_for, std::chrono::milliseconds(1));
+    wait = {"WAIT", std::to_string(config_.min_replica_acks), std::to_string(wait_for.count())};
+    pending->min_replica_acks = config_.min_replica_acks;
+    pending->replies_outstanding = 2;
+    pending->command_timeout += wait_for;
+  }
+  pending->watchdog = now + pending->command_timeout;
   if (deadline.has_value() && *deadline < pending->watchdog) pending->caller_deadline = deadline;
 
   // Runs right after this coroutine suspends, still on the loop thread: `this` and `args` are
   // alive. The answer is always posted (see Complete).
-  auto initiate = [this, &args, pending](auto handler) {
+  auto initiate = [this, &args, &wait, pending](auto handler) {
     pending->slot = asio::get_associated_cancellation_slot(handler);
     pending->handler.emplace(std::move(handler));
     auto* privdata = new std::shared_ptr<PendingCommand>(pending);
@@ -606,6 +815,18 @@ asio::awaitable<absl::StatusOr<Reply>> RedisClient::Send(
       return;
     }
     ++in_flight_;
+    if (!wait.empty()) {
+      // Right behind the command on the same connection: WAIT counts the replicas that have
+      // this connection's writes so far, so it must never go to another one.
+      auto* wait_privdata = new std::shared_ptr<PendingCommand>(pending);
+      if (!Submit(wait, &RedisClient::OnCommandReplyThunk, wait_privdata)) {
+        delete wait_privdata;
+        pending->replies_outstanding = 1;
+        Complete(*pending, Unavailable("cannot queue WAIT behind the write"));
+      } else {
+        ++in_flight_;
+      }
+    }
     if (pending->slot.is_connected()) {
       pending->slot.assign(
           [weak = std::weak_ptr<PendingCommand>(pending)](asio::cancellation_type type) {
@@ -621,9 +842,11 @@ asio::awaitable<absl::StatusOr<Reply>> RedisClient::Send(
       std::move(initiate), asio::use_awaitable);
 }
 
-asio::awaitable<absl::StatusOr<Reply>> RedisClient::Eval(
-    const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
-    std::optional<Clock::time_point> deadline) {
+asio::awaitable<absl::StatusOr<Reply>> RedisClient::Eval(const Script& script,
+                                                         std::vector<std::string> keys,
+                                                         std::vector<std::string> args,
+                                                         std::optional<Clock::time_point> deadline,
+                                                         Ack ack) {
   const auto sha = script_shas_.find(&script);
   const bool by_sha = sha != script_shas_.end();
   std::vector<std::string> command;
@@ -635,8 +858,8 @@ asio::awaitable<absl::StatusOr<Reply>> RedisClient::Eval(
   for (std::string& arg : args) command.push_back(std::move(arg));
 
   const std::weak_ptr<RedisClient> weak = weak_from_this();
-  if (!by_sha) co_return co_await Command(std::move(command), deadline);
-  absl::StatusOr<Reply> result = co_await Command(command, deadline);
+  if (!by_sha) co_return co_await Command(std::move(command), deadline, ack);
+  absl::StatusOr<Reply> result = co_await Command(command, deadline, ack);
   if (!result.ok() || !IsNoScript(*result)) co_return result;
 
   // NOSCRIPT (e.g. after SCRIPT FLUSH or a failover): send the body once.
@@ -648,7 +871,7 @@ asio::awaitable<absl::StatusOr<Reply>> RedisClient::Eval(
   }
   command[0] = "EVAL";
   command[1] = script.body();
-  co_return co_await self->Command(std::move(command), deadline);
+  co_return co_await self->Command(std::move(command), deadline, ack);
 }
 
 }  // namespace switchyard::redis

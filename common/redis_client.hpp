@@ -13,6 +13,12 @@
 // reply is an OK status holding a kError Reply), or with UNAVAILABLE (not connected, connection
 // lost, config.command_timeout expired), DEADLINE_EXCEEDED (the caller's deadline expired) or
 // CANCELLED (the awaiting coroutine's cancellation slot was emitted).
+//
+// Standalone (the default) it connects to config.host:config.port. With config.sentinels set it
+// finds the primary through Redis Sentinel instead: every connect attempt asks the sentinels
+// (SENTINEL get-master-addr-by-name) and checks with ROLE that the server it reached is the
+// primary; a SentinelWatcher subscribed to +switch-master, a READONLY reply or a lost connection
+// makes it ask again and reconnect. While it has no primary it is not ready.
 
 #include <chrono>
 #include <cstdint>
@@ -39,11 +45,28 @@ struct redisAsyncContext;
 
 namespace switchyard::redis {
 
+class SentinelQuery;
+class SentinelWatcher;
+
+// A host (a name or an IP address) and a port.
+struct RedisEndpoint {
+  std::string host;
+  int port = 0;
+
+  bool operator==(const RedisEndpoint& other) const = default;
+  std::string ToString() const { return host + ":" + std::to_string(port); }
+};
+
 struct RedisConfig {
   std::string host = "127.0.0.1";  // a name (resolved asynchronously) or an IPv4/IPv6 address
   int port = 6379;
-  std::string password;  // AUTH when non-empty; never logged
-  int db = 0;            // SELECT when non-zero
+  // Sentinel mode when not empty: host and port are unused; the primary of `sentinel_master`
+  // is whatever these sentinels answer (and ROLE confirms).
+  std::vector<RedisEndpoint> sentinels;
+  std::string sentinel_master = "switchyard";
+  std::string sentinel_password;  // AUTH to the sentinels when non-empty; never logged
+  std::string password;           // AUTH when non-empty; never logged
+  int db = 0;                     // SELECT when non-zero
   // A command not answered within command_timeout means the connection is broken: the command
   // fails with UNAVAILABLE and the connection is dropped and re-established.
   std::chrono::milliseconds command_timeout{1000};
@@ -51,6 +74,21 @@ struct RedisConfig {
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds reconnect_initial_backoff{50};
   std::chrono::milliseconds reconnect_max_backoff{2000};
+  // Durability: when above 0, a command sent with Ack::kReplicas is answered only after WAIT
+  // reports it on at least this many replicas; otherwise it fails with UNAVAILABLE (the write
+  // may or may not have been applied, and may be lost if the primary dies).
+  int min_replica_acks = 0;
+  // The longest WAIT (never beyond the caller's deadline).
+  std::chrono::milliseconds replica_ack_timeout{1000};
+  // False: connects, losses and retries are logged at debug level (short-lived helper clients,
+  // such as the ones that ask sentinels).
+  bool log_connection_events = true;
+};
+
+// Which acknowledgement a command waits for.
+enum class Ack {
+  kPrimary,   // the primary's reply
+  kReplicas,  // the reply, then WAIT min_replica_acks (when configured): for writes
 };
 
 // Delay before reconnect attempt number `attempt` (0 for the first retry after a failure):
@@ -130,6 +168,11 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   // Successful re-connections after a loss of a ready connection.
   std::uint64_t reconnects() const { return reconnects_; }
 
+  // The server of the current (or latest) connection attempt: config host:port standalone, the
+  // primary the sentinels named in sentinel mode (empty before they named one).
+  const RedisEndpoint& target() const { return target_; }
+  bool sentinel_mode() const { return !config_.sentinels.empty(); }
+
   // Commands handed to the current connection and not yet answered by Redis, including ones
   // whose callers already gave up (deadline, cancellation).
   std::size_t in_flight() const { return in_flight_; }
@@ -148,21 +191,29 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   //    at once; Redis may still execute the command, and its reply is discarded.
   //  - Pub/sub and MONITOR are rejected with INVALID_ARGUMENT (they would break the
   //    one-reply-per-command pipeline).
+  //  - Ack::kReplicas with config.min_replica_acks > 0: WAIT is pipelined right behind the
+  //    command on the same connection; an error reply is returned as is, and a WAIT that counts
+  //    fewer replicas gives UNAVAILABLE. The limit grows by replica_ack_timeout.
+  //  - A READONLY error reply (the server was demoted) is returned as is, and the connection is
+  //    dropped to find the primary again: in sentinel mode by asking the sentinels at once,
+  //    standalone by reconnecting (re-resolving the name) after the usual backoff.
   // Callers must not pass braced lists inside the co_await expression (g++ 12): build the vector
   // in a named local first.
   boost::asio::awaitable<absl::StatusOr<Reply>> Command(
-      std::vector<std::string> args, std::optional<Clock::time_point> deadline = std::nullopt);
+      std::vector<std::string> args, std::optional<Clock::time_point> deadline = std::nullopt,
+      Ack ack = Ack::kPrimary);
 
   // EVALSHA with the SHA recorded at SCRIPT LOAD, retried once as EVAL when Redis answers
   // NOSCRIPT; EVAL at once for a script that has no recorded SHA (not registered).
   boost::asio::awaitable<absl::StatusOr<Reply>> Eval(
       const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
-      std::optional<Clock::time_point> deadline = std::nullopt);
+      std::optional<Clock::time_point> deadline = std::nullopt, Ack ack = Ack::kPrimary);
 
  private:
   // Command without the observer.
   boost::asio::awaitable<absl::StatusOr<Reply>> Send(std::vector<std::string> args,
-                                                     std::optional<Clock::time_point> deadline);
+                                                     std::optional<Clock::time_point> deadline,
+                                                     Ack ack);
 
   enum class State { kIdle, kConnecting, kReady, kBackoff, kStopped };
   struct HandshakeStep;
@@ -171,6 +222,20 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   RedisClient(boost::asio::any_io_executor executor, RedisConfig config, Logger& logger);
 
   void StartConnectAttempt();
+  // Sentinel mode: the sentinels' answer for connect attempt `attempt`.
+  void OnPrimaryFound(std::uint64_t attempt, absl::StatusOr<RedisEndpoint> primary);
+  // Resolves target_ and connects; the connect timeout starts here.
+  void ResolveTarget(std::uint64_t attempt);
+  // Sentinel mode: drops the connection `connection` and asks the sentinels again at once.
+  void Rediscover(std::uint64_t connection, std::string_view why);
+  // A READONLY reply on `connection`: the server was demoted; find the primary again.
+  void OnReadOnly(std::uint64_t connection);
+  // A +switch-master event: reconnect unless already connected to `primary`.
+  void OnSwitchMaster(const RedisEndpoint& primary);
+  // The watcher subscribed again and may have missed events: ask the sentinels, and reconnect
+  // when they name another primary.
+  void CheckPrimary();
+  void LogEvent(LogLevel level, std::string_view msg, LogFields fields);
   void OnResolved(std::uint64_t attempt, const boost::system::error_code& ec,
                   const boost::asio::ip::tcp::resolver::results_type& results);
   void Connect(const std::string& ip);
@@ -221,6 +286,12 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   std::size_t in_flight_ = 0;
   std::size_t handshake_remaining_ = 0;
   std::string connected_ip_;
+  RedisEndpoint target_;
+  std::shared_ptr<SentinelWatcher> watcher_;    // sentinel mode, from Start() to Stop()
+  std::shared_ptr<SentinelQuery> query_;        // the connect attempt's question
+  std::shared_ptr<SentinelQuery> check_query_;  // CheckPrimary's question
+  // The primary of the latest +switch-master, until a connection reaches it.
+  std::optional<RedisEndpoint> announced_primary_;
 
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer connect_timer_;

@@ -2,7 +2,26 @@
 
 #include <cstdio>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
 namespace switchyard {
+
+bool ParseEndpointList(std::string_view text, std::vector<redis::RedisEndpoint>& endpoints) {
+  endpoints.clear();
+  for (absl::string_view item : absl::StrSplit(absl::string_view(text.data(), text.size()), ',')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (item.empty()) continue;
+    redis::RedisEndpoint endpoint;
+    if (!SplitHostPort(std::string_view(item.data(), item.size()), endpoint.host, endpoint.port)) {
+      endpoints.clear();
+      return false;
+    }
+    endpoints.push_back(std::move(endpoint));
+  }
+  return true;
+}
 
 ServiceSettings ReadServiceSettings(ConfigReader& config, std::string_view default_grpc_listen,
                                     std::string_view default_metrics_listen,
@@ -25,12 +44,32 @@ ServiceSettings ReadServiceSettings(ConfigReader& config, std::string_view defau
   settings.redis.db = static_cast<int>(config.Int("REDIS_DB", 0, 0, 15, "Redis database number"));
   settings.redis.command_timeout =
       config.Millis("REDIS_TIMEOUT_MS", 1000, 1, 60000, "limit for one Redis command");
+  const std::string sentinels = config.String(
+      "REDIS_SENTINELS", "",
+      "Redis Sentinel addresses (host:port,host:port,...); set: find the primary through them "
+      "and ignore REDIS_ADDR");
+  settings.redis.sentinel_master =
+      config.String("REDIS_SENTINEL_MASTER", "switchyard", "the master name the sentinels monitor");
+  settings.redis.sentinel_password =
+      config.String("REDIS_SENTINEL_PASSWORD", "", "Sentinel password (AUTH); never logged");
+  settings.redis.min_replica_acks = static_cast<int>(
+      config.Int("REDIS_MIN_REPLICA_ACKS", 0, 0, 16,
+                 "durability: acknowledge a write only once WAIT counts this many replicas"));
+  settings.redis.replica_ack_timeout =
+      config.Millis("REDIS_REPLICA_ACK_TIMEOUT_MS", 1000, 1, 60000,
+                    "longest WAIT for REDIS_MIN_REPLICA_ACKS replicas; then UNAVAILABLE");
   const std::string level = config.String("LOG_LEVEL", "info", "debug, info, warn or error");
   if (!ParseLogLevel(level, settings.log_level)) {
     errors.push_back("LOG_LEVEL: unknown level '" + level + "'");
   }
   if (!SplitHostPort(redis_addr, settings.redis.host, settings.redis.port)) {
     errors.push_back("REDIS_ADDR: expected host:port, got '" + redis_addr + "'");
+  }
+  if (!ParseEndpointList(sentinels, settings.redis.sentinels)) {
+    errors.push_back("REDIS_SENTINELS: expected host:port,host:port,..., got '" + sentinels + "'");
+  }
+  if (!settings.redis.sentinels.empty() && settings.redis.sentinel_master.empty()) {
+    errors.push_back("REDIS_SENTINEL_MASTER: must not be empty with REDIS_SENTINELS");
   }
   return settings;
 }

@@ -125,7 +125,7 @@ boost::asio::awaitable<absl::StatusOr<WriteResult>> RedisDataStore::Put(
   std::vector<std::string> args = {key, value, expected_version ? "1" : "0",
                                    std::to_string(expected_version.value_or(0))};
   auto reply = Checked(co_await client_.Eval(PutScript(), std::move(keys), std::move(args),
-                                             OptionalDeadline(deadline)),
+                                             OptionalDeadline(deadline), redis::Ack::kReplicas),
                        kStore);
   if (!reply.ok()) co_return reply.status();
   const auto& e = reply->elements;
@@ -205,7 +205,7 @@ boost::asio::awaitable<absl::StatusOr<WriteResult>> RedisDataStore::Delete(
   std::vector<std::string> args = {key, expected_version ? "1" : "0",
                                    std::to_string(expected_version.value_or(0))};
   auto reply = Checked(co_await client_.Eval(DeleteScript(), std::move(keys), std::move(args),
-                                             OptionalDeadline(deadline)),
+                                             OptionalDeadline(deadline), redis::Ack::kReplicas),
                        kStore);
   if (!reply.ok()) co_return reply.status();
   const auto& e = reply->elements;
@@ -232,7 +232,7 @@ boost::asio::awaitable<absl::StatusOr<DataRecord>> RedisDataStore::Copy(std::str
                                    std::string(keys::kDataEvents)};
   std::vector<std::string> args = {to};
   auto reply = Checked(co_await client_.Eval(CopyScript(), std::move(keys), std::move(args),
-                                             OptionalDeadline(deadline)),
+                                             OptionalDeadline(deadline), redis::Ack::kReplicas),
                        kStore);
   if (!reply.ok()) co_return reply.status();
   const auto& e = reply->elements;

@@ -312,7 +312,8 @@ boost::asio::awaitable<absl::StatusOr<AttemptStart>> RedisJobQueue::Start(Delive
                                    std::string(keys::kJobEvents)};
   std::vector<std::string> args = {delivery.job_id, delivery.entry_id,
                                    std::string(keys::kJobGroup)};
-  auto reply = Checked(co_await client_.Eval(StartScript(), std::move(keys), std::move(args)));
+  auto reply = Checked(co_await client_.Eval(StartScript(), std::move(keys), std::move(args),
+                                             std::nullopt, redis::Ack::kReplicas));
   if (!reply.ok()) co_return reply.status();
   const auto& e = reply->elements;
   if (reply->type != redis::Reply::Type::kArray || e.size() < 2 || !IsText(e[0])) {
@@ -346,7 +347,8 @@ boost::asio::awaitable<absl::StatusOr<Completion>> RedisJobQueue::Succeed(Delive
                                    std::string(keys::kJobEvents)};
   std::vector<std::string> args = {delivery.job_id, std::to_string(attempt), delivery.entry_id,
                                    std::string(keys::kJobGroup), std::move(result_json)};
-  auto reply = Checked(co_await client_.Eval(SucceedScript(), std::move(keys), std::move(args)));
+  auto reply = Checked(co_await client_.Eval(SucceedScript(), std::move(keys), std::move(args),
+                                             std::nullopt, redis::Ack::kReplicas));
   if (!reply.ok()) co_return reply.status();
   const auto& e = reply->elements;
   if (reply->type != redis::Reply::Type::kArray || e.empty() || !IsText(e[0])) {
@@ -378,7 +380,8 @@ boost::asio::awaitable<absl::StatusOr<Completion>> RedisJobQueue::Fail(
   std::vector<std::string> args = {delivery.job_id,   std::to_string(attempt),
                                    delivery.entry_id, std::string(keys::kJobGroup),
                                    std::move(error),  std::to_string(delay_us.count())};
-  auto reply = Checked(co_await client_.Eval(FailScript(), std::move(keys), std::move(args)));
+  auto reply = Checked(co_await client_.Eval(FailScript(), std::move(keys), std::move(args),
+                                             std::nullopt, redis::Ack::kReplicas));
   if (!reply.ok()) co_return reply.status();
   const auto& e = reply->elements;
   if (reply->type != redis::Reply::Type::kArray || e.empty() || !IsText(e[0])) {
@@ -416,7 +419,8 @@ boost::asio::awaitable<absl::StatusOr<std::int64_t>> RedisJobQueue::PromoteDue(s
                                    keys::JobsInState(StateName(JobState::kQueued)),
                                    std::string(keys::kJobEvents)};
   std::vector<std::string> args = {std::to_string(limit), std::string(keys::kJobPrefix)};
-  auto reply = Checked(co_await client_.Eval(PromoteScript(), std::move(keys), std::move(args)));
+  auto reply = Checked(co_await client_.Eval(PromoteScript(), std::move(keys), std::move(args),
+                                             std::nullopt, redis::Ack::kReplicas));
   if (!reply.ok()) co_return reply.status();
   if (reply->type != redis::Reply::Type::kInteger) co_return Unexpected("promote");
   co_return static_cast<std::int64_t>(reply->integer);
@@ -442,7 +446,8 @@ boost::asio::awaitable<absl::StatusOr<QueueDepth>> RedisJobQueue::Depth() {
 boost::asio::awaitable<absl::Status> RedisJobQueue::Retire(std::string consumer) {
   std::vector<std::string> keys = {std::string(keys::kJobStream)};
   std::vector<std::string> args = {std::string(keys::kJobGroup), std::move(consumer)};
-  auto reply = Checked(co_await client_.Eval(RetireScript(), std::move(keys), std::move(args)));
+  auto reply = Checked(co_await client_.Eval(RetireScript(), std::move(keys), std::move(args),
+                                             std::nullopt, redis::Ack::kReplicas));
   if (!reply.ok()) co_return reply.status();
   co_return absl::OkStatus();
 }

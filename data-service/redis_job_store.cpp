@@ -136,7 +136,7 @@ boost::asio::awaitable<absl::StatusOr<JobRecord>> RedisJobStore::Submit(NewJob j
   std::vector<std::string> args = {job.id, job.type, job.payload_json,
                                    std::to_string(job.max_attempts)};
   auto reply = Checked(co_await client_.Eval(SubmitScript(), std::move(keys), std::move(args),
-                                             OptionalDeadline(deadline)),
+                                             OptionalDeadline(deadline), redis::Ack::kReplicas),
                        kStore);
   if (!reply.ok()) co_return reply.status();
   const auto& e = reply->elements;

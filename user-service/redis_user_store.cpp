@@ -135,7 +135,7 @@ boost::asio::awaitable<absl::Status> RedisUserStore::Create(const UserRecord& us
   std::vector<std::string> args = {user.id, user.name, user.email,
                                    std::to_string(user.created_at_us)};
   auto reply = Checked(co_await client_.Eval(create_script_, std::move(keys), std::move(args),
-                                             OptionalDeadline(deadline)));
+                                             OptionalDeadline(deadline), redis::Ack::kReplicas));
   if (!reply.ok()) co_return reply.status();
   if (!IsText(*reply)) co_return Unexpected("create");
   if (reply->str == "EMAIL_TAKEN") {
@@ -209,7 +209,7 @@ boost::asio::awaitable<absl::StatusOr<UserRecord>> RedisUserStore::Update(std::s
                                    patch.email.value_or(""),
                                    std::to_string(patch.updated_at_us)};
   auto reply = Checked(co_await client_.Eval(update_script_, std::move(keys), std::move(args),
-                                             OptionalDeadline(deadline)));
+                                             OptionalDeadline(deadline), redis::Ack::kReplicas));
   if (!reply.ok()) co_return reply.status();
   if (reply->type != redis::Reply::Type::kArray || reply->elements.empty()) {
     co_return Unexpected("update");
@@ -234,7 +234,7 @@ boost::asio::awaitable<absl::Status> RedisUserStore::Delete(std::string id, Dead
                                    std::string(kOrderKey)};
   std::vector<std::string> args = {id};
   auto reply = Checked(co_await client_.Eval(delete_script_, std::move(keys), std::move(args),
-                                             OptionalDeadline(deadline)));
+                                             OptionalDeadline(deadline), redis::Ack::kReplicas));
   if (!reply.ok()) co_return reply.status();
   if (reply->type != redis::Reply::Type::kInteger) co_return Unexpected("delete");
   if (reply->integer == 0) co_return absl::NotFoundError("user " + id + " not found");

@@ -103,9 +103,11 @@ if kubectl -n "$namespace" get secret redis-auth >/dev/null 2>&1; then
 else
   log "creating secret redis-auth with a random password"
   password="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  sentinel_password="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  # The sentinels' password is used only by components/sentinel-redis.
   kubectl -n "$namespace" create secret generic redis-auth --from-literal=REDIS_PASSWORD="$password" \
-    >/dev/null
-  unset password
+    --from-literal=REDIS_SENTINEL_PASSWORD="$sentinel_password" >/dev/null
+  unset password sentinel_password
 fi
 
 # --- 5. apply and wait ----------------------------------------------------------------------------

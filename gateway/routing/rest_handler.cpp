@@ -45,6 +45,9 @@ absl::Status PrintBody(const Message& message, const JsonOutputOptions& options,
 #endif
 }
 
+// Retry-After on a 503: a Sentinel failover completes within a few seconds.
+constexpr std::string_view kRetryAfterSeconds = "1";
+
 // What a client may see of a failed call. Transport-level failures carry internal addresses and
 // library wording, so their messages are replaced; a service's own messages pass through.
 std::string PublicMessage(const grpc::Status& status) {
@@ -105,6 +108,8 @@ HttpResponse RestHandler::Error(unsigned http_status, grpc::StatusCode code,
   HttpResponse response{static_cast<http::status>(http_status), 11};
   response.set(http::field::content_type, kJsonType);
   response.body() = ErrorBody(code, message, request_id);
+  // A 503 is transient (an upstream or its Redis moving, e.g. a failover): say when to retry.
+  if (http_status == 503) response.set(http::field::retry_after, kRetryAfterSeconds);
   AddCommonHeaders(response, request, request_id);
   return response;
 }

@@ -124,7 +124,11 @@ std::string ReadTail(const std::string& path, std::size_t max_bytes = 2000) {
 
 }  // namespace
 
-RedisServer::RedisServer(std::string password) : password_(std::move(password)) {
+RedisServer::RedisServer(std::string password)
+    : RedisServer(RedisServerOptions{std::move(password), {}, std::nullopt}) {}
+
+RedisServer::RedisServer(RedisServerOptions options)
+    : password_(options.password), options_(std::move(options)) {
   std::string pattern = (std::filesystem::temp_directory_path() / "switchyard-redis-XXXXXX");
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
@@ -152,27 +156,52 @@ RedisServer::~RedisServer() {
 
 bool RedisServer::Launch(std::string& error) {
   const std::string log_file = dir_ + "/redis.log";
-  std::vector<std::string> args = {SWITCHYARD_REDIS_SERVER_PATH,
-                                   "--port",
-                                   std::to_string(port_),
-                                   "--bind",
-                                   "127.0.0.1",
-                                   "--dir",
-                                   dir_,
-                                   "--appendonly",
-                                   "yes",
-                                   "--save",
-                                   "",
-                                   "--daemonize",
-                                   "no",
-                                   "--logfile",
-                                   log_file,
-                                   "--enable-debug-command",
-                                   "local"};
-  if (!password_.empty()) {
-    args.push_back("--requirepass");
-    args.push_back(password_);
+  std::vector<std::string> args;
+  if (options_.sentinel_config.has_value()) {
+    const std::string config_file = dir_ + "/sentinel.conf";
+    if (!launched_) {  // written until the first start succeeds (the port may change)
+      std::ofstream config(config_file);
+      config << "port " << port_ << "\n" << *options_.sentinel_config << "\n";
+      if (!config) {
+        error = "cannot write " + config_file;
+        return false;
+      }
+    }
+    args = {SWITCHYARD_REDIS_SERVER_PATH,
+            config_file,
+            "--sentinel",
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            dir_,
+            "--daemonize",
+            "no",
+            "--logfile",
+            log_file};
+  } else {
+    args = {SWITCHYARD_REDIS_SERVER_PATH,
+            "--port",
+            std::to_string(port_),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            dir_,
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--logfile",
+            log_file,
+            "--enable-debug-command",
+            "local"};
+    if (!password_.empty()) {
+      args.push_back("--requirepass");
+      args.push_back(password_);
+    }
   }
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -217,7 +246,10 @@ bool RedisServer::Launch(std::string& error) {
               std::to_string(status) + "): " + ReadTail(output_file) + ReadTail(log_file);
       return false;
     }
-    if (AnswersPing(port_, password_)) return true;
+    if (AnswersPing(port_, password_)) {
+      launched_ = true;
+      return true;
+    }
     std::this_thread::sleep_for(kPollInterval);
   }
   error = "redis-server on port " + std::to_string(port_) + " did not answer PING within " +

@@ -7,15 +7,27 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace switchyard::testing {
+
+struct RedisServerOptions {
+  std::string password;  // requirepass (a sentinel's own password in sentinel mode)
+  // Appended to the command line, e.g. {"--replicaof", "127.0.0.1", "6379", "--masterauth", pw}.
+  std::vector<std::string> extra_args;
+  // Sentinel mode (redis-server --sentinel): these lines, after "port N", are its config file
+  // (which the sentinel rewrites as it learns; a restart keeps it).
+  std::optional<std::string> sentinel_config;
+};
 
 class RedisServer {
  public:
   // Starts redis-server (SWITCHYARD_REDIS_SERVER_PATH) and waits, bounded, until it answers PING.
   // Adds a gtest failure and throws std::runtime_error when it cannot be started.
   explicit RedisServer(std::string password = "");
+  explicit RedisServer(RedisServerOptions options);
   // SIGKILL if still running, reap, remove the temp dir.
   ~RedisServer();
 
@@ -44,9 +56,11 @@ class RedisServer {
   void Reap(std::chrono::milliseconds timeout);
 
   std::string password_;
+  RedisServerOptions options_;
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+  bool launched_ = false;
 };
 
 // Checks `pred` every few milliseconds until it returns true or `timeout` passes; returns the

@@ -222,6 +222,7 @@ TEST_F(GatewayTest, UpstreamDownGives503WithinDeadlineThenRecovers) {
   const auto started = std::chrono::steady_clock::now();
   HttpResult r = Send("GET", "/api/users/" + id);
   EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_EQ(r.Header("retry-after"), "1");
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
   EXPECT_EQ(r.body.find("127.0.0.1"), std::string::npos) << "error leaks an address: " << r.body;
   const HttpResult ready = Send("GET", "/health/ready");
