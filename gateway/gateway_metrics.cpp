@@ -33,6 +33,11 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
                      .Help("Requests being transcoded and waiting on an upstream.")
                      .Register(registry)
                      .Add({})),
+      streams_open_(prometheus::BuildGauge()
+                        .Name("http_streams_open")
+                        .Help("Streaming responses (SSE, NDJSON) open now; MAX_STREAMS caps it.")
+                        .Register(registry)
+                        .Add({})),
       requests_series_(
           {"method", "route", "code"},
           [this](const prometheus::Labels& labels) -> auto& { return requests_.Add(labels); }),

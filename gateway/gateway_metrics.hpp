@@ -27,12 +27,14 @@ class GatewayMetrics {
                        double seconds);
 
   prometheus::Gauge& in_flight() { return in_flight_; }
+  prometheus::Gauge& streams_open() { return streams_open_; }
 
  private:
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& request_seconds_;
   prometheus::Family<prometheus::Histogram>& upstream_seconds_;
   prometheus::Gauge& in_flight_;
+  prometheus::Gauge& streams_open_;
   SeriesCache<prometheus::Counter> requests_series_;
   SeriesCache<prometheus::Histogram> request_seconds_series_;
   SeriesCache<prometheus::Histogram> upstream_seconds_series_;

@@ -152,10 +152,15 @@ boost::asio::awaitable<HttpResponse> RestHandler::Stream(
     co_return Error(429, grpc::StatusCode::RESOURCE_EXHAUSTED, "too many open streams; retry later",
                     request_id, &request);
   }
+  metrics_.streams_open().Increment();
   struct Count {
     std::atomic<std::size_t>& count;
-    ~Count() { count.fetch_sub(1); }
-  } count{open_streams_};
+    prometheus::Gauge& gauge;
+    ~Count() {
+      count.fetch_sub(1);
+      gauge.Decrement();
+    }
+  } count{open_streams_, metrics_.streams_open()};
 
   google::protobuf::Arena arena;
   Message* message = route.request_prototype->New(&arena);

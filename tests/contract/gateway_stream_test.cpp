@@ -247,6 +247,8 @@ TEST_F(GatewayStreamTest, AClientThatGoesAwayCancelsTheUpstreamWatchAtOnce) {
   EXPECT_TRUE(WatchesOpen(0));
   EXPECT_TRUE(
       switchyard::testing::WaitFor([&] { return gateway_->handler()->open_streams() == 0; }, 5s));
+  const std::string metrics = gateway_->metrics().Serialize();
+  EXPECT_NE(metrics.find("\nhttp_streams_open 0"), std::string::npos) << metrics;
 }
 
 TEST_F(GatewayStreamTest, StreamsPastTheLimitGet429) {
@@ -257,6 +259,7 @@ TEST_F(GatewayStreamTest, StreamsPastTheLimitGet429) {
   StreamTestClient second(port_, "/api/data:watch", kSse);
   ASSERT_EQ(first.status(), 200u);
   ASSERT_EQ(second.status(), 200u);
+  EXPECT_NE(gateway_->metrics().Serialize().find("\nhttp_streams_open 2"), std::string::npos);
   const HttpResult third = Send("GET", "/api/data:watch", "", kSse);
   EXPECT_EQ(third.status, 429u);
   EXPECT_EQ(third.Json().at("code").as_int64(), 8);
