@@ -157,4 +157,24 @@ bool IsJsonContentType(std::string_view content_type) {
   return rest.empty() || rest.front() == ';' || rest.front() == ' ' || rest.front() == '\t';
 }
 
+std::string PublicMessage(const grpc::Status& status, CallShape shape) {
+  const bool stream = shape == CallShape::kStream;
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return stream ? "the service is unavailable; reconnect with Last-Event-ID to resume"
+                    : "the service is unavailable; retry later";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return stream ? "the stream took longer than its deadline"
+                    : "the request took longer than its deadline";
+    case grpc::StatusCode::CANCELLED:
+      return stream ? "the stream was cancelled" : "the request was cancelled";
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::DATA_LOSS:
+      return "internal error";
+    default:
+      return status.error_message();
+  }
+}
+
 }  // namespace switchyard::gateway

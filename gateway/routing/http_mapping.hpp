@@ -14,6 +14,13 @@ namespace switchyard::gateway {
 // The HTTP status for a gRPC status code (the table grpc-gateway and Envoy share).
 unsigned HttpStatusFromGrpc(grpc::StatusCode code);
 
+enum class CallShape { kUnary, kStream };
+
+// What a client may see of a failed call. Transport-level failures carry internal addresses and
+// library wording, so their messages are replaced; a service's own messages pass through. A
+// stream's words tell the client to resume (Last-Event-ID) rather than retry.
+std::string PublicMessage(const grpc::Status& status, CallShape shape = CallShape::kUnary);
+
 // The standard reason phrase for the HTTP statuses the gateway sends ("Not Found").
 std::string_view ReasonPhrase(unsigned status);
 

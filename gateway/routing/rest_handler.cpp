@@ -48,25 +48,6 @@ absl::Status PrintBody(const Message& message, const JsonOutputOptions& options,
 // Retry-After on a 503: a Sentinel failover completes within a few seconds.
 constexpr std::string_view kRetryAfterSeconds = "1";
 
-// What a client may see of a failed call. Transport-level failures carry internal addresses and
-// library wording, so their messages are replaced; a service's own messages pass through.
-std::string PublicMessage(const grpc::Status& status) {
-  switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-      return "the service is unavailable; retry later";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "the request took longer than its deadline";
-    case grpc::StatusCode::CANCELLED:
-      return "the request was cancelled";
-    case grpc::StatusCode::INTERNAL:
-    case grpc::StatusCode::UNKNOWN:
-    case grpc::StatusCode::DATA_LOSS:
-      return "internal error";
-    default:
-      return status.error_message();
-  }
-}
-
 }  // namespace
 
 RestHandler::RestHandler(RestOptions options, const RouteTable& routes,

@@ -51,24 +51,6 @@ constexpr auto kDeadlineSlack = std::chrono::seconds(30);
 
 std::string_view View(boost::beast::string_view text) { return {text.data(), text.size()}; }
 
-// What a client may see of a failed call (as for unary calls).
-std::string PublicStreamMessage(const grpc::Status& status) {
-  switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-      return "the service is unavailable; reconnect with Last-Event-ID to resume";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "the stream took longer than its deadline";
-    case grpc::StatusCode::CANCELLED:
-      return "the stream was cancelled";
-    case grpc::StatusCode::INTERNAL:
-    case grpc::StatusCode::UNKNOWN:
-    case grpc::StatusCode::DATA_LOSS:
-      return "internal error";
-    default:
-      return status.error_message();
-  }
-}
-
 }  // namespace
 
 struct RestHandler::StreamState {
@@ -277,10 +259,11 @@ boost::asio::awaitable<HttpResponse> RestHandler::Stream(
                                                   {"request_id", request_id}});
         }
         if (!stream_started) {
-          response = Error(HttpStatusFromGrpc(code), code, PublicStreamMessage(state->status),
-                           request_id, &request);
+          response = Error(HttpStatusFromGrpc(code), code,
+                           PublicMessage(state->status, CallShape::kStream), request_id, &request);
         } else {
-          final_frame = ErrorFrame(format, error_json(code, PublicStreamMessage(state->status)));
+          final_frame = ErrorFrame(
+              format, error_json(code, PublicMessage(state->status, CallShape::kStream)));
         }
       } else if (!stream_started) {
         co_await start_stream();  // a stream that ended before its first message
