@@ -103,10 +103,14 @@ class Project:
         """The service's container id, looked up once: docker kill/start keep it, and
         docker-compose takes seconds (up to a minute on a busy machine) per call."""
         if service not in self.containers:
-            cid = self.compose("ps", "-q", service).stdout.strip()
-            if not cid:
-                raise AssertionError("no container for %s" % service)
-            self.containers[service] = cid
+            out = run(["docker", "ps", "-a", "--filter",
+                       "label=com.docker.compose.project=%s" % self.name, "--format",
+                       '{{.Label "com.docker.compose.service"}} {{.ID}}']).stdout
+            for line in out.splitlines():
+                name, _, cid = line.partition(" ")
+                self.containers[name] = cid
+        if service not in self.containers:
+            raise AssertionError("no container for %s" % service)
         return self.containers[service]
 
     def network(self):
