@@ -24,6 +24,7 @@ answer, or writes do not succeed again within RECOVERY_LIMIT seconds of a fault.
 reachable Docker engine it exits SWITCHYARD_SKIP_EXIT_CODE (ctest: 77, skipped).
 """
 
+import bisect
 import collections
 import json
 import os
@@ -223,31 +224,33 @@ class Writes:
     def succeeded_after(self, t0):
         return any(o.status == 201 and o.started >= t0 for o in self.outcomes())
 
-    def recovery(self, t0, limit):
-        """Seconds from t0 until writes succeed again: the end of the first success that started
-        after the first failure following t0. None when writes failed and did not succeed again
-        within limit + 30 s; 0 when nothing failed within `limit` seconds of t0."""
-        def first_failure():
-            failures = [o.started for o in self.outcomes()
-                        if o.status != 201 and o.finished >= t0]
-            return min(failures) if failures else None
+    def recovery(self, t0, limit, quiet=2.0):
+        """Seconds from t0 until writes succeed again: the end of the first success (started
+        after the first failure following t0) after which no request fails for `quiet`
+        seconds. 0 when nothing failed within `limit` seconds of t0; None when writes never
+        settled within limit + 30 s. Also the failures seen from t0 until then."""
+        def measure(now):
+            after = [o for o in self.outcomes() if o.finished >= t0]
+            failed = sorted(o.started for o in after if o.status != 201)
+            if not failed:
+                return (0.0 if now - t0 >= limit else "pending"), []
+            successes = sorted((o for o in after if o.status == 201 and o.started >= failed[0]),
+                               key=lambda o: o.started)
+            for success in successes:
+                if now < success.started + quiet:
+                    break
+                next_failure = bisect.bisect_left(failed, success.started)
+                if next_failure == len(failed) or failed[next_failure] >= success.started + quiet:
+                    until = success.finished
+                    return until - t0, [o for o in after
+                                        if o.status != 201 and o.started <= until]
+            return "pending", [o for o in after if o.status != 201]
 
-        def settled():
-            failed_at = first_failure()
-            if failed_at is None:
-                return time.monotonic() - t0 >= limit  # a quiet window: the fault went unnoticed
-            return any(o.status == 201 and o.started >= failed_at for o in self.outcomes())
-
-        wait_for(settled, limit + 30, 0.1)
-        failed_at = first_failure()
-        after = [o for o in self.outcomes() if o.finished >= t0]
-        failures = [o for o in after if o.status != 201]
-        if failed_at is None:
-            return 0.0, failures
-        successes = [o for o in after if o.status == 201 and o.started >= failed_at]
-        if not successes:
-            return None, failures
-        return min(o.finished for o in successes) - t0, failures
+        result = []
+        wait_for(lambda: result.append(measure(time.monotonic())) or
+                 result[-1][0] != "pending", limit + 30, 0.2)
+        seconds, failures = result[-1]
+        return (None if seconds == "pending" else seconds), failures
 
 
 def statuses(outcomes):
@@ -292,9 +295,11 @@ class Scenario:
         """`node` is a replica of the current primary, in sync."""
         def ok():
             primary = self.project.primary()
+            # Both replicas in sync (a node still in its full resync would leave the primary
+            # one failure away from refusing writes) before the next fault.
             return (primary is not None and primary != node and
                     self.project.role(node) == "slave" and
-                    self.project.online_replicas(primary) >= 1)
+                    self.project.online_replicas(primary) == 2)
         if not wait_for(ok, timeout, 0.5):
             self.problems.append("%s did not come back as a replica within %d s" % (node, timeout))
             return False
