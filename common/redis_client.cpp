@@ -69,6 +69,8 @@ bool IsReadOnly(const redisReply& reply) {
          absl::StartsWith(absl::string_view(reply.str, reply.len), "READONLY");
 }
 
+constexpr std::chrono::milliseconds kSentinelMaxBackoff{500};
+
 std::int64_t Millis(std::chrono::milliseconds value) {
   return static_cast<std::int64_t>(value.count());
 }
@@ -560,8 +562,19 @@ std::chrono::milliseconds RedisClient::ScheduleReconnect() {
   SetState(State::kBackoff);
   ++attempt_id_;  // stale callbacks of the previous attempt are ignored
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  const auto delay = ReconnectBackoff(backoff_attempt_, config_.reconnect_initial_backoff,
-                                      config_.reconnect_max_backoff, unit(rng_));
+  // Sentinel mode asks the sentinels on every attempt, so it retries at least twice a second:
+  // a failover is over within seconds, and the next attempt should not wait long after it.
+  const auto max_backoff = sentinel_mode()
+                               ? std::min(config_.reconnect_max_backoff, kSentinelMaxBackoff)
+                               : config_.reconnect_max_backoff;
+  auto delay = ReconnectBackoff(backoff_attempt_, config_.reconnect_initial_backoff, max_backoff,
+                                unit(rng_));
+  // A +switch-master arrived during the attempt that just failed: try the new primary now
+  // (once; that attempt asks the sentinels after the switch).
+  if (announced_primary_.has_value()) {
+    delay = std::chrono::milliseconds(0);
+    announced_primary_.reset();
+  }
   if (backoff_attempt_ < 1000) ++backoff_attempt_;
   reconnect_timer_.expires_after(delay);
   reconnect_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {

@@ -73,7 +73,7 @@ struct RedisConfig {
   // Resolve + TCP connect + AUTH/SELECT/SCRIPT LOAD must finish within connect_timeout.
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds reconnect_initial_backoff{50};
-  std::chrono::milliseconds reconnect_max_backoff{2000};
+  std::chrono::milliseconds reconnect_max_backoff{2000};  // 500 at most in sentinel mode
   // Durability: when above 0, a command sent with Ack::kReplicas is answered only after WAIT
   // reports it on at least this many replicas; otherwise it fails with UNAVAILABLE (the write
   // may or may not have been applied, and may be lost if the primary dies).
