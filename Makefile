@@ -39,9 +39,8 @@ build: ## configure and build the dev preset (Debug) into build/dev
 	cmake --preset dev -DSWITCHYARD_WERROR=$(WERROR)
 	cmake --build --preset dev -j $(JOBS)
 
-test: deps build ## everything CI runs: all tests, the tsan build's tests, buf lint and breaking checks
+test: deps build ## everything CI runs: all tests, then buf lint and breaking checks
 	ctest --preset dev
-	$(MAKE) --no-print-directory tsan
 	bash scripts/buf-check.sh
 
 unit: build ## unit tests only (no network)
