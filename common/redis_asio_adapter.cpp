@@ -148,4 +148,20 @@ absl::Status AttachAsioAdapter(redisAsyncContext* context, asio::any_io_executor
   return adapter->Attach();
 }
 
+absl::StatusOr<redisAsyncContext*> OpenAsyncContext(const std::string& ip, int port,
+                                                    asio::any_io_executor executor) {
+  redisAsyncContext* context = redisAsyncConnect(ip.c_str(), port);
+  if (context == nullptr) return absl::UnavailableError("cannot allocate a hiredis context");
+  if (context->err != 0) {
+    std::string error = context->errstr != nullptr ? context->errstr : "connect error";
+    redisAsyncFree(context);
+    return absl::UnavailableError(error);
+  }
+  if (absl::Status attached = AttachAsioAdapter(context, std::move(executor)); !attached.ok()) {
+    redisAsyncFree(context);
+    return absl::UnavailableError(attached.message());
+  }
+  return context;
+}
+
 }  // namespace switchyard::redis

@@ -10,7 +10,10 @@
 // then on no wait that is still pending touches the context, and the adapter frees itself once
 // the last of them has completed.
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include <boost/asio/any_io_executor.hpp>
 
 struct redisAsyncContext;
@@ -20,5 +23,11 @@ namespace switchyard::redis {
 // Attaches an adapter to `context`, whose socket must be open. Call on the executor's thread,
 // once per context, before issuing commands. On error nothing is attached.
 absl::Status AttachAsioAdapter(redisAsyncContext* context, boost::asio::any_io_executor executor);
+
+// Starts a non-blocking hiredis connection to `ip`:`port` (a numeric address, so hiredis does
+// no lookup) and attaches an adapter on `executor`. On error nothing is left open and the status
+// says why (UNAVAILABLE).
+absl::StatusOr<redisAsyncContext*> OpenAsyncContext(const std::string& ip, int port,
+                                                    boost::asio::any_io_executor executor);
 
 }  // namespace switchyard::redis

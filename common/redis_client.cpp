@@ -389,22 +389,12 @@ void RedisClient::OnResolved(std::uint64_t attempt, const boost::system::error_c
 void RedisClient::Connect(const std::string& ip) {
   connected_ip_ = ip;
   // A numeric address: hiredis's own getaddrinfo call returns without a lookup.
-  redisAsyncContext* context = redisAsyncConnect(ip.c_str(), target_.port);
-  if (context == nullptr) {
-    AttemptFailed("redis connect failed", "cannot allocate a hiredis context");
+  absl::StatusOr<redisAsyncContext*> opened = OpenAsyncContext(ip, target_.port, executor_);
+  if (!opened.ok()) {
+    AttemptFailed("redis connect failed", std::string(opened.status().message()));
     return;
   }
-  if (context->err != 0) {
-    const std::string error = context->errstr != nullptr ? context->errstr : "connect error";
-    redisAsyncFree(context);
-    AttemptFailed("redis connect failed", error);
-    return;
-  }
-  if (absl::Status attached = AttachAsioAdapter(context, executor_); !attached.ok()) {
-    redisAsyncFree(context);
-    AttemptFailed("redis connect failed", std::string(attached.message()));
-    return;
-  }
+  redisAsyncContext* context = *opened;
   context->data = this;
   redisAsyncSetConnectCallback(context, &RedisClient::OnConnectThunk);
   redisAsyncSetDisconnectCallback(context, &RedisClient::OnDisconnectThunk);

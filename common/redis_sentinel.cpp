@@ -225,22 +225,12 @@ void SentinelWatcher::OnResolved(std::uint64_t attempt, const boost::system::err
 void SentinelWatcher::Connect(std::uint64_t attempt, const std::string& ip) {
   (void)attempt;
   const RedisEndpoint& sentinel = config_.sentinels[next_ % config_.sentinels.size()];
-  redisAsyncContext* context = redisAsyncConnect(ip.c_str(), sentinel.port);
-  if (context == nullptr) {
-    Failed("sentinel connect failed", "cannot allocate a hiredis context");
+  absl::StatusOr<redisAsyncContext*> opened = OpenAsyncContext(ip, sentinel.port, executor_);
+  if (!opened.ok()) {
+    Failed("sentinel connect failed", std::string(opened.status().message()));
     return;
   }
-  if (context->err != 0) {
-    const std::string error = context->errstr != nullptr ? context->errstr : "connect error";
-    redisAsyncFree(context);
-    Failed("sentinel connect failed", error);
-    return;
-  }
-  if (absl::Status attached = AttachAsioAdapter(context, executor_); !attached.ok()) {
-    redisAsyncFree(context);
-    Failed("sentinel connect failed", std::string(attached.message()));
-    return;
-  }
+  redisAsyncContext* context = *opened;
   // A sentinel cut off by a partition never closes the connection: keepalive notices.
   const int fd = context->c.fd;
   const int on = 1;
