@@ -32,16 +32,10 @@ docker_reachable || die "no Docker engine answers ('docker info' failed)"
 bash "$repo/docker/build-base-image.sh"
 
 # One snapshot of the sources feeds every target, so all images come from the same tree even
-# while files change, and each build after the first is a cache hit. It holds what .dockerignore
-# lets through (its `!` lines minus the plain paths listed after them), the one list of what the
-# images are built from; the daemon does not filter a context piped in as a tar.
+# while files change, and each build after the first is a cache hit (docker/lib.sh).
 context="$(mktemp "${TMPDIR:-/tmp}/switchyard-context.XXXXXX")"
 trap 'rm -f "$context"' EXIT
-mapfile -t allowed < <(sed -n 's,^!\(.*\)$,\1,p' "$repo/.dockerignore")
-mapfile -t excluded < <(grep -v -e '^#' -e '^!' -e '^\*$' -e '^[[:space:]]*$' "$repo/.dockerignore" |
-  sed 's,/$,,; s,^,--exclude=,')
-tar -C "$repo" -cf "$context" --exclude=__pycache__ "${excluded[@]}" Dockerfile.multi \
-  .dockerignore "${allowed[@]%/}"
+build_context_tar "$repo" "$context"
 
 mapfile -t add_hosts < <(mirror_add_host_args)
 for target in "${targets[@]}"; do

@@ -119,3 +119,17 @@ docker_build() {
 prune_replaced_images() {
   docker image prune --force --filter label=io.switchyard.build=1 >/dev/null
 }
+
+# build_context_tar REPO OUT: the one snapshot every Dockerfile.multi target is built from, what
+# .dockerignore lets through (its `!` lines minus the plain patterns listed after them, which tar
+# matches as wildcards). The daemon does not filter a context piped in as a tar, so this is the
+# filter.
+build_context_tar() {
+  local repo="$1" out="$2"
+  local -a allowed excluded
+  mapfile -t allowed < <(sed -n 's,^!\(.*\)$,\1,p' "$repo/.dockerignore")
+  mapfile -t excluded < <(grep -v -e '^#' -e '^!' -e '^\*$' -e '^[[:space:]]*$' \
+    "$repo/.dockerignore" | sed 's,/$,,; s,^,--exclude=,')
+  tar -C "$repo" -cf "$out" --exclude=__pycache__ "${excluded[@]}" Dockerfile.multi \
+    .dockerignore "${allowed[@]%/}"
+}
