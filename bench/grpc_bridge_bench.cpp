@@ -24,9 +24,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <grpcpp/server_builder.h>
 
-#include "common/grpc_server.hpp"
-#include "common/logger.hpp"
-#include "common/service_host.hpp"
+#include "common/grpc/grpc_server.hpp"
+#include "common/service/logger.hpp"
+#include "common/service/service_host.hpp"
 #include "common/validation.hpp"
 #include "switchyard/user/v1/user_service.grpc.pb.h"
 #include "user-service/user_service_impl.hpp"

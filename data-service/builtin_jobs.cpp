@@ -7,7 +7,7 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
-#include "common/grpc_client.hpp"
+#include "common/grpc/grpc_client.hpp"
 #include "data-service/data_validation.hpp"
 #include "data-service/struct_json.hpp"
 #include "switchyard/user/v1/user_service.grpc.pb.h"

@@ -5,7 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "common/status.hpp"
+#include "common/grpc/status.hpp"
 #include "common/uuid.hpp"
 #include "data-service/redis_keys.hpp"
 

@@ -11,8 +11,8 @@
 #include <optional>
 #include <vector>
 
-#include "common/redis_client.hpp"
-#include "common/service_host.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/service/service_host.hpp"
 #include "data-service/change_feed.hpp"
 #include "data-service/data_service_impl.hpp"
 #include "data-service/job_metrics.hpp"

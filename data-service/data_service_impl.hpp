@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include <boost/asio/awaitable.hpp>
 
-#include "common/call_context.hpp"
+#include "common/service/call_context.hpp"
 #include "data-service/data_store.hpp"
 #include "switchyard/data/v1/data_service.pb.h"
 

@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include <boost/asio/awaitable.hpp>
 
-#include "common/call_context.hpp"
+#include "common/service/call_context.hpp"
 
 namespace switchyard::data {
 

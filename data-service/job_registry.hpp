@@ -19,8 +19,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <google/protobuf/struct.pb.h>
 
-#include "common/grpc_runtime.hpp"
-#include "common/logger.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/service/logger.hpp"
 #include "data-service/data_store.hpp"
 
 namespace switchyard::data {

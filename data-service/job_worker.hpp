@@ -41,9 +41,9 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "common/grpc_runtime.hpp"
-#include "common/logger.hpp"
-#include "common/redis_client.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/service/logger.hpp"
 #include "data-service/job_metrics.hpp"
 #include "data-service/job_registry.hpp"
 #include "data-service/redis_data_store.hpp"

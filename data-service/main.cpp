@@ -3,9 +3,9 @@
 
 #include <cstdio>
 
-#include "common/grpc_logging.hpp"
-#include "common/logger.hpp"
-#include "common/service_settings.hpp"
+#include "common/grpc/grpc_logging.hpp"
+#include "common/service/logger.hpp"
+#include "common/service/service_settings.hpp"
 #include "data-service/builtin_jobs.hpp"
 #include "data-service/data_service_app.hpp"
 

@@ -5,7 +5,7 @@
 //   sy:data:keys        zset  every key with score 0, so ZRANGEBYLEX walks them in key order
 // Writes that check a version or touch both keys are Lua scripts, so each is atomic.
 
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
 #include "data-service/data_store.hpp"
 
 namespace switchyard::data {

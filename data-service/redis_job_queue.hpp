@@ -27,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include <boost/asio/awaitable.hpp>
 
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
 #include "data-service/data_store.hpp"
 
 namespace switchyard::data {

@@ -13,7 +13,7 @@
 //                                  result, updated, next_attempt), for WatchJob
 // Submit writes the hash, both indexes and the stream entry in one Lua script.
 
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
 #include "data-service/job_store.hpp"
 
 namespace switchyard::data {

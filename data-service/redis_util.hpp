@@ -12,8 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#include "common/call_context.hpp"
-#include "common/redis_reply.hpp"
+#include "common/redis/redis_reply.hpp"
+#include "common/service/call_context.hpp"
 
 namespace switchyard::data::redis_util {
 

@@ -9,8 +9,8 @@
 #include "absl/status/status.h"
 #include <boost/asio/awaitable.hpp>
 
-#include "common/call_context.hpp"
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/service/call_context.hpp"
 #include "data-service/change_feed.hpp"
 #include "data-service/redis_job_store.hpp"
 #include "switchyard/data/v1/data_service.pb.h"

@@ -11,10 +11,10 @@
 
 #include "absl/status/status.h"
 
-#include "common/grpc_runtime.hpp"
-#include "common/logger.hpp"
-#include "common/metrics.hpp"
-#include "common/stop_signal.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/service/logger.hpp"
+#include "common/service/metrics.hpp"
+#include "common/service/stop_signal.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/http/http_server.hpp"
 #include "gateway/routing/rest_handler.hpp"

@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <sstream>
 
-#include "common/config.hpp"
-#include "common/grpc_logging.hpp"
-#include "common/logger.hpp"
-#include "common/stop_signal.hpp"
+#include "common/grpc/grpc_logging.hpp"
+#include "common/service/config.hpp"
+#include "common/service/logger.hpp"
+#include "common/service/stop_signal.hpp"
 #include "gateway/gateway_app.hpp"
 
 namespace {

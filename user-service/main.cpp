@@ -1,7 +1,7 @@
 // user-service: reads configuration, wires UserServiceApp, runs until SIGTERM/SIGINT.
 
-#include "common/grpc_logging.hpp"
-#include "common/service_settings.hpp"
+#include "common/grpc/grpc_logging.hpp"
+#include "common/service/service_settings.hpp"
 #include "user-service/user_service_app.hpp"
 
 int main(int argc, char** argv) {

@@ -9,7 +9,7 @@
 
 #include <memory>
 
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
 #include "user-service/user_store.hpp"
 
 namespace switchyard::user {

@@ -10,8 +10,8 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include "common/redis_client.hpp"
-#include "common/service_host.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/service/service_host.hpp"
 #include "switchyard/user/v1/user_service.grpc.pb.h"
 #include "user-service/redis_user_store.hpp"
 #include "user-service/user_service_impl.hpp"

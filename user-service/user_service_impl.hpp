@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include <boost/asio/awaitable.hpp>
 
-#include "common/call_context.hpp"
+#include "common/service/call_context.hpp"
 #include "switchyard/user/v1/user_service.pb.h"
 #include "user-service/user_store.hpp"
 

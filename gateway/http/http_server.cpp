@@ -19,7 +19,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "common/config.hpp"
+#include "common/service/config.hpp"
 
 namespace switchyard::gateway {
 

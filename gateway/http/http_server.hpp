@@ -21,8 +21,8 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "common/grpc_runtime.hpp"
-#include "common/logger.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/service/logger.hpp"
 
 namespace switchyard::gateway {
 

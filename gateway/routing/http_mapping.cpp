@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "common/logger.hpp"
+#include "common/service/logger.hpp"
 #include "common/uuid.hpp"
 
 namespace switchyard::gateway {

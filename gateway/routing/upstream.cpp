@@ -4,7 +4,7 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
-#include "common/grpc_client.hpp"
+#include "common/grpc/grpc_client.hpp"
 
 namespace switchyard::gateway {
 

@@ -12,7 +12,7 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/generic/generic_stub.h>
 
-#include "common/grpc_runtime.hpp"
+#include "common/grpc/grpc_runtime.hpp"
 
 namespace switchyard::gateway {
 

@@ -56,7 +56,7 @@ def exported_metrics(repo):
         (re.compile(r"\bcounter\(\"(" + NAME + r")\""), "Counter"),
     ]
     for directory in SOURCE_DIRS:
-        for path in sorted((repo / directory).glob("*.cpp")):
+        for path in sorted((repo / directory).rglob("*.cpp")):
             text = path.read_text(encoding="utf-8")
             for pattern, fixed_type in patterns:
                 for match in pattern.finditer(text):

@@ -15,8 +15,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "common/logger.hpp"
-#include "common/service_host.hpp"
+#include "common/service/logger.hpp"
+#include "common/service/service_host.hpp"
 #include "switchyard/user/v1/user_service.grpc.pb.h"
 
 namespace switchyard {

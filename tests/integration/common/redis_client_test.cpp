@@ -3,7 +3,7 @@
 // Each test runs the client's io_context on the test thread (RunUntil), so the client is only
 // ever touched from its own thread, and waits are on conditions with bounded timeouts.
 
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -31,7 +31,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
-#include "common/logger.hpp"
+#include "common/service/logger.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace switchyard::redis {

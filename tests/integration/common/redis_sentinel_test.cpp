@@ -7,7 +7,7 @@
 // The client runs on the test thread's io_context (RunUntil), and every wait is a condition with a
 // bounded timeout.
 
-#include "common/redis_sentinel.hpp"
+#include "common/redis/redis_sentinel.hpp"
 
 #include <unistd.h>
 
@@ -24,8 +24,8 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include "common/logger.hpp"
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/service/logger.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace switchyard::redis {

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/service_host.hpp"
+#include "common/service/service_host.hpp"
 #include "gateway/gateway_app.hpp"
 #include "switchyard/test/v1/echo_service.grpc.pb.h"
 #include "tests/integration/user-service/user_service_harness.hpp"

@@ -8,8 +8,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "common/config.hpp"
-#include "common/logger.hpp"
+#include "common/service/config.hpp"
+#include "common/service/logger.hpp"
 #include "common/uuid.hpp"
 
 namespace switchyard {

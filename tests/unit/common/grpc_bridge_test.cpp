@@ -19,9 +19,9 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "common/grpc_client.hpp"
-#include "common/grpc_runtime.hpp"
-#include "common/grpc_server.hpp"
+#include "common/grpc/grpc_client.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/grpc/grpc_server.hpp"
 
 namespace switchyard::rpc {
 namespace {

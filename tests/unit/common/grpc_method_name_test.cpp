@@ -12,9 +12,9 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "common/grpc_runtime.hpp"
-#include "common/grpc_server.hpp"
-#include "common/grpc_stream.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/grpc/grpc_server.hpp"
+#include "common/grpc/grpc_stream.hpp"
 #include "switchyard/test/v1/echo_service.grpc.pb.h"
 
 namespace switchyard::rpc {

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
 
 namespace switchyard::redis {
 namespace {

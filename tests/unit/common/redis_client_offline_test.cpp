@@ -12,8 +12,8 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include "common/logger.hpp"
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/service/logger.hpp"
 
 namespace switchyard::redis {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "common/redis_sentinel.hpp"
-#include "common/service_settings.hpp"
+#include "common/redis/redis_sentinel.hpp"
+#include "common/service/service_settings.hpp"
 
 namespace switchyard::redis {
 namespace {

@@ -1,3 +1,5 @@
+#include "common/service/sigpipe.hpp"
+
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -5,8 +7,6 @@
 #include <cerrno>
 
 #include <gtest/gtest.h>
-
-#include "common/sigpipe.hpp"
 
 namespace switchyard {
 namespace {

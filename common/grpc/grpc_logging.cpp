@@ -1,10 +1,10 @@
-#include "common/grpc_logging.hpp"
+#include "common/grpc/grpc_logging.hpp"
 
 #include <atomic>
 
 #include <grpc/support/log.h>
 
-#include "common/logger.hpp"
+#include "common/service/logger.hpp"
 
 namespace switchyard {
 

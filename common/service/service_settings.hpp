@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "common/config.hpp"
-#include "common/logger.hpp"
-#include "common/redis_client.hpp"
-#include "common/service_host.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/service/config.hpp"
+#include "common/service/logger.hpp"
+#include "common/service/service_host.hpp"
 
 namespace switchyard {
 

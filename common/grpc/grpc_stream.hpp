@@ -22,10 +22,10 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/async_stream.h>
 
-#include "common/grpc_runtime.hpp"
-#include "common/grpc_server.hpp"
-#include "common/logger.hpp"
-#include "common/metrics.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/grpc/grpc_server.hpp"
+#include "common/service/logger.hpp"
+#include "common/service/metrics.hpp"
 
 namespace switchyard::rpc {
 

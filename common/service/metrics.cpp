@@ -1,4 +1,4 @@
-#include "common/metrics.hpp"
+#include "common/service/metrics.hpp"
 
 #include <dirent.h>
 #include <unistd.h>

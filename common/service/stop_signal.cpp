@@ -1,4 +1,4 @@
-#include "common/stop_signal.hpp"
+#include "common/service/stop_signal.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -8,7 +8,7 @@
 
 #include <cerrno>
 
-#include "common/logger.hpp"
+#include "common/service/logger.hpp"
 
 namespace switchyard {
 

@@ -23,7 +23,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
 
 namespace prometheus {
 class Exposer;

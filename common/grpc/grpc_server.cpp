@@ -1,4 +1,4 @@
-#include "common/grpc_server.hpp"
+#include "common/grpc/grpc_server.hpp"
 
 #include "absl/strings/str_replace.h"
 

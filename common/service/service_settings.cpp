@@ -1,4 +1,4 @@
-#include "common/service_settings.hpp"
+#include "common/service/service_settings.hpp"
 
 #include <cstdio>
 

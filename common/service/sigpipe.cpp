@@ -1,4 +1,4 @@
-#include "common/sigpipe.hpp"
+#include "common/service/sigpipe.hpp"
 
 #include <pthread.h>
 

@@ -1,4 +1,4 @@
-#include "common/redis_asio_adapter.hpp"
+#include "common/redis/redis_asio_adapter.hpp"
 
 #include <pthread.h>
 
@@ -14,7 +14,7 @@
 #include <boost/system/error_code.hpp>
 #include <hiredis/async.h>
 
-#include "common/sigpipe.hpp"
+#include "common/service/sigpipe.hpp"
 
 namespace switchyard::redis {
 

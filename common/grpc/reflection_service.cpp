@@ -1,11 +1,11 @@
-#include "common/reflection_service.hpp"
+#include "common/grpc/reflection_service.hpp"
 
 #include <unordered_set>
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 
-#include "common/grpc_stream.hpp"
+#include "common/grpc/grpc_stream.hpp"
 
 namespace switchyard {
 

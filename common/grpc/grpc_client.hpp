@@ -12,7 +12,7 @@
 #include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/status.h>
 
-#include "common/grpc_runtime.hpp"
+#include "common/grpc/grpc_runtime.hpp"
 
 namespace switchyard::rpc {
 

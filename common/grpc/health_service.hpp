@@ -24,9 +24,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <grpcpp/server_builder.h>
 
-#include "common/grpc_runtime.hpp"
-#include "common/logger.hpp"
-#include "common/metrics.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/service/logger.hpp"
+#include "common/service/metrics.hpp"
 
 namespace switchyard {
 

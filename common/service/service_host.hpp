@@ -24,16 +24,16 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
-#include "common/grpc_runtime.hpp"
-#include "common/grpc_server.hpp"
-#include "common/grpc_stream.hpp"
-#include "common/health_service.hpp"
-#include "common/logger.hpp"
-#include "common/metrics.hpp"
-#include "common/redis_client.hpp"
-#include "common/reflection_service.hpp"
-#include "common/shard_handler.hpp"
-#include "common/stop_signal.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/grpc/grpc_server.hpp"
+#include "common/grpc/grpc_stream.hpp"
+#include "common/grpc/health_service.hpp"
+#include "common/grpc/reflection_service.hpp"
+#include "common/grpc/shard_handler.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/service/logger.hpp"
+#include "common/service/metrics.hpp"
+#include "common/service/stop_signal.hpp"
 
 namespace switchyard {
 

@@ -38,8 +38,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "common/logger.hpp"
-#include "common/redis_reply.hpp"
+#include "common/redis/redis_reply.hpp"
+#include "common/service/logger.hpp"
 
 struct redisAsyncContext;
 

@@ -1,4 +1,4 @@
-#include "common/redis_reply.hpp"
+#include "common/redis/redis_reply.hpp"
 
 #include <ostream>
 #include <string_view>

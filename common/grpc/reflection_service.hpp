@@ -18,8 +18,8 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include <grpcpp/server_builder.h>
 
-#include "common/grpc_runtime.hpp"
-#include "common/logger.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/service/logger.hpp"
 
 namespace switchyard {
 

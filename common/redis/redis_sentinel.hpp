@@ -20,8 +20,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "common/logger.hpp"
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
+#include "common/service/logger.hpp"
 
 struct redisAsyncContext;
 struct redisReply;

@@ -1,12 +1,12 @@
-#include "common/health_service.hpp"
+#include "common/grpc/health_service.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "common/grpc_server.hpp"
-#include "common/grpc_stream.hpp"
+#include "common/grpc/grpc_server.hpp"
+#include "common/grpc/grpc_stream.hpp"
 
 namespace switchyard {
 

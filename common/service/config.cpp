@@ -1,4 +1,4 @@
-#include "common/config.hpp"
+#include "common/service/config.hpp"
 
 #include <charconv>
 #include <cstdlib>

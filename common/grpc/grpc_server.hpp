@@ -7,9 +7,9 @@
 // A method is named by the generated request method alone: the request and response types come
 // from its pointer's type, the method's name from the generated descriptor (see MethodName). It
 // keeps a few calls of the method requested on every shard's completion queue. Each call that
-// arrives runs `handler` as a coroutine on its shard's loop thread (common/grpc_runtime.hpp). When
-// the client cancels the call or its deadline passes, the coroutine is cancelled (terminal Asio
-// cancellation), so any Redis or gRPC operation it awaits ends at once.
+// arrives runs `handler` as a coroutine on its shard's loop thread (common/grpc/grpc_runtime.hpp).
+// When the client cancels the call or its deadline passes, the coroutine is cancelled (terminal
+// Asio cancellation), so any Redis or gRPC operation it awaits ends at once.
 
 #include <atomic>
 #include <chrono>
@@ -34,9 +34,9 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/async_unary_call.h>
 
-#include "common/grpc_runtime.hpp"
-#include "common/logger.hpp"
-#include "common/metrics.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/service/logger.hpp"
+#include "common/service/metrics.hpp"
 #include "common/uuid.hpp"
 
 namespace switchyard::rpc {

@@ -1,4 +1,4 @@
-#include "common/redis_client.hpp"
+#include "common/redis/redis_client.hpp"
 
 #include <algorithm>
 #include <array>
@@ -25,8 +25,8 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "common/redis_asio_adapter.hpp"
-#include "common/redis_sentinel.hpp"
+#include "common/redis/redis_asio_adapter.hpp"
+#include "common/redis/redis_sentinel.hpp"
 
 namespace switchyard::redis {
 

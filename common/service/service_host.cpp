@@ -1,4 +1,4 @@
-#include "common/service_host.hpp"
+#include "common/service/service_host.hpp"
 
 #include <future>
 #include <thread>

@@ -1,4 +1,4 @@
-#include "common/grpc_client.hpp"
+#include "common/grpc/grpc_client.hpp"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "common/logger.hpp"
+#include "common/service/logger.hpp"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "common/redis_sentinel.hpp"
+#include "common/redis/redis_sentinel.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,7 +19,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "common/redis_asio_adapter.hpp"
+#include "common/redis/redis_asio_adapter.hpp"
 
 namespace switchyard::redis {
 

@@ -4,9 +4,9 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "common/call_context.hpp"
-#include "common/grpc_server.hpp"
-#include "common/status.hpp"
+#include "common/grpc/grpc_server.hpp"
+#include "common/grpc/status.hpp"
+#include "common/service/call_context.hpp"
 
 namespace switchyard::rpc {
 

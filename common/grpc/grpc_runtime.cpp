@@ -1,9 +1,9 @@
-#include "common/grpc_runtime.hpp"
+#include "common/grpc/grpc_runtime.hpp"
 
 #include "absl/synchronization/mutex.h"
 #include <grpc/support/time.h>
 
-#include "common/sigpipe.hpp"
+#include "common/service/sigpipe.hpp"
 
 namespace switchyard::rpc {
 
