@@ -4,7 +4,7 @@
 #include <charconv>
 #include <string>
 
-#include "common/metrics.hpp"
+#include "common/service/metrics.hpp"
 
 namespace switchyard::gateway {
 
@@ -38,6 +38,12 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
                         .Help("Streaming responses (SSE, NDJSON) open now; MAX_STREAMS caps it.")
                         .Register(registry)
                         .Add({})),
+      stream_calls_open_(prometheus::BuildGauge()
+                             .Name("http_stream_upstream_calls_open")
+                             .Help("Upstream calls feeding the open streams; streams that ask "
+                                   "the same of a shared route share one.")
+                             .Register(registry)
+                             .Add({})),
       requests_series_(
           {"method", "route", "code"},
           [this](const prometheus::Labels& labels) -> auto& { return requests_.Add(labels); }),

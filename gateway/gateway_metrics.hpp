@@ -11,7 +11,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include "common/metrics.hpp"
+#include "common/service/metrics.hpp"
 
 namespace switchyard::gateway {
 
@@ -28,6 +28,7 @@ class GatewayMetrics {
 
   prometheus::Gauge& in_flight() { return in_flight_; }
   prometheus::Gauge& streams_open() { return streams_open_; }
+  prometheus::Gauge& stream_calls_open() { return stream_calls_open_; }
 
  private:
   prometheus::Family<prometheus::Counter>& requests_;
@@ -35,6 +36,7 @@ class GatewayMetrics {
   prometheus::Family<prometheus::Histogram>& upstream_seconds_;
   prometheus::Gauge& in_flight_;
   prometheus::Gauge& streams_open_;
+  prometheus::Gauge& stream_calls_open_;
   SeriesCache<prometheus::Counter> requests_series_;
   SeriesCache<prometheus::Histogram> request_seconds_series_;
   SeriesCache<prometheus::Histogram> upstream_seconds_series_;

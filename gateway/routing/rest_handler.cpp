@@ -8,7 +8,7 @@
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
-#include "common/grpc_client.hpp"
+#include "common/grpc/grpc_client.hpp"
 #include "gateway/console/console_assets.hpp"
 #include "gateway/json/json_codec.hpp"
 #include "gateway/json/protobuf_json_codec.hpp"
@@ -61,7 +61,8 @@ RestHandler::RestHandler(RestOptions options, const RouteTable& routes,
       runtime_(runtime),
       logger_(logger),
       metrics_(metrics),
-      streams_(runtime.size()) {}
+      streams_(runtime.size()),
+      joinable_watches_(runtime.size()) {}
 
 bool RestHandler::OriginAllowed(std::string_view origin) const {
   if (origin.empty()) return false;

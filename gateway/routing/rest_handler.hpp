@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -17,8 +18,8 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/byte_buffer.h>
 
-#include "common/grpc_runtime.hpp"
-#include "common/logger.hpp"
+#include "common/grpc/grpc_runtime.hpp"
+#include "common/service/logger.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/http/http_server.hpp"
 #include "gateway/routing/route_table.hpp"
@@ -67,8 +68,9 @@ class RestHandler {
   // Streams open now, over every shard.
   std::size_t open_streams() const { return open_streams_.load(); }
 
-  // One open stream's state (stream_relay.cpp).
+  // One open stream's state, and the upstream call one or more streams read (stream_relay.cpp).
   struct StreamState;
+  struct UpstreamWatch;
 
  private:
   boost::asio::awaitable<HttpResponse> Transcode(HttpRequest& request, const RequestInfo& info,
@@ -114,6 +116,8 @@ class RestHandler {
   std::atomic<std::size_t> open_streams_{0};
   std::atomic<bool> streams_ending_{false};
   std::vector<std::list<std::shared_ptr<StreamState>>> streams_;
+  // Per shard, the upstream calls of shared routes that streams may still join, by what they ask.
+  std::vector<std::unordered_map<std::string, std::shared_ptr<UpstreamWatch>>> joinable_watches_;
 };
 
 }  // namespace switchyard::gateway

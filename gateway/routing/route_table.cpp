@@ -135,6 +135,7 @@ absl::Status RouteTable::AddRule(const MethodDescriptor* method, const google::a
         !status.ok()) {
       return status;
     }
+    target.shared_stream = stream.shared();
   }
   if (target.server_streaming && !target.response_body.empty()) {
     return absl::InvalidArgumentError(where + ": a streaming route cannot have a response_body");

@@ -58,11 +58,12 @@ struct RouteTarget {
   // Server-streaming methods: a streaming route (SSE or NDJSON), framed by the method's
   // switchyard.api.v1.http_stream option. Each field path is empty when the option leaves it out.
   bool server_streaming = false;
-  FieldPath position_field;  // response: each SSE event's id
-  FieldPath event_field;     // response: each SSE event's name (an enum or a string)
-  FieldPath resume_field;    // request: set from Last-Event-ID
-  std::string location;      // template for Location on success, e.g. "/api/users/{user.id}"
-  std::size_t upstream = 0;  // index into the gateway's upstreams
+  FieldPath position_field;    // response: each SSE event's id
+  FieldPath event_field;       // response: each SSE event's name (an enum or a string)
+  FieldPath resume_field;      // request: set from Last-Event-ID
+  bool shared_stream = false;  // identical streams may share one upstream call
+  std::string location;        // template for Location on success, e.g. "/api/users/{user.id}"
+  std::size_t upstream = 0;    // index into the gateway's upstreams
 };
 
 class RouteTable {

@@ -38,11 +38,11 @@ class GatewayStreamTest : public ::testing::Test {
     Start(RestOptions());
   }
 
-  void Start(RestOptions rest, std::chrono::milliseconds grace = 2s) {
+  void Start(RestOptions rest, std::chrono::milliseconds grace = 2s, std::size_t shards = 2) {
     gateway_.reset();
     GatewayConfig config;
     config.http.listen_address = "127.0.0.1:0";
-    config.shards = 2;
+    config.shards = shards;
     config.shutdown_grace = grace;
     config.rest = std::move(rest);
     config.services["switchyard.data.v1.DataService"] = data_.address();
@@ -249,6 +249,58 @@ TEST_F(GatewayStreamTest, AClientThatGoesAwayCancelsTheUpstreamWatchAtOnce) {
       switchyard::testing::WaitFor([&] { return gateway_->handler()->open_streams() == 0; }, 5s));
   const std::string metrics = gateway_->metrics().Serialize();
   EXPECT_NE(metrics.find("\nhttp_streams_open 0"), std::string::npos) << metrics;
+}
+
+TEST_F(GatewayStreamTest, StreamsAskingTheSameShareOneUpstreamCall) {
+  Start(RestOptions(), 2s, 1);  // one shard: every stream may share
+  const auto calls_open = [&](int n) {
+    return switchyard::testing::WaitFor(
+        [&] {
+          return gateway_->metrics().Serialize().find("\nhttp_stream_upstream_calls_open " +
+                                                      std::to_string(n) + "\n") !=
+                 std::string::npos;
+        },
+        5s);
+  };
+  auto first = std::make_unique<StreamTestClient>(port_, "/api/data:watch?prefix=share/", kSse);
+  const auto synced = first->NextEvent();
+  ASSERT_TRUE(synced);
+  // A second stream asking the same joins the call, from its start: the same synced event.
+  auto second = std::make_unique<StreamTestClient>(
+      port_, "/api/data:watch?prefix=share/",
+      std::map<std::string, std::string>{{"Accept", "application/json"}});
+  const auto second_synced = second->NextLine();
+  ASSERT_TRUE(second_synced);
+  EXPECT_EQ(Json(*second_synced).at("position").as_string(), synced->id);
+  // Another prefix, and a resumed watch, get calls of their own.
+  StreamTestClient other(port_, "/api/data:watch?prefix=other-share/", kSse);
+  ASSERT_TRUE(other.NextEvent());
+  StreamTestClient resumed(port_, "/api/data:watch?prefix=share/",
+                           {{"Accept", "text/event-stream"}, {"Last-Event-ID", synced->id}});
+  ASSERT_TRUE(resumed.NextEvent());
+  EXPECT_TRUE(WatchesOpen(3));
+  EXPECT_TRUE(calls_open(3));
+
+  Put("share/a", "1");
+  const auto put = first->NextEvent();
+  ASSERT_TRUE(put);
+  const auto second_put = second->NextLine();
+  ASSERT_TRUE(second_put);
+  EXPECT_EQ(Json(*second_put).at("position").as_string(), put->id);
+  const auto resumed_put = resumed.NextEvent();
+  ASSERT_TRUE(resumed_put);
+  EXPECT_EQ(resumed_put->id, put->id);
+
+  // The call goes on while one stream reads it, and ends when the last leaves.
+  first->Close();
+  Put("share/b", "2");
+  const auto after = second->NextLine();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(Json(*after).at("item").at("key").as_string(), "share/b");
+  EXPECT_TRUE(WatchesOpen(3));
+  second->Close();
+  EXPECT_TRUE(WatchesOpen(2));
+  EXPECT_TRUE(calls_open(2));
 }
 
 TEST_F(GatewayStreamTest, StreamsPastTheLimitGet429) {
