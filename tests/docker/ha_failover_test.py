@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """compose.yaml's `ha` profile under faults (ctest label `ha`): real containers, real sentinels.
 
-    ha_failover_test.py SCENARIO      kill | partition | sentinel-replica | five
+    ha_failover_test.py SCENARIO [--no-durability]
+        SCENARIO: kill | partition | sentinel-replica | five
 
 Each run builds the images (docker/build-images.sh; layer-cache hits when nothing changed; skip
 with SWITCHYARD_HA_SKIP_BUILD=1), starts its own compose project with `--env-file docker/ha.env`
 (`--profile ha`: three Redis nodes, three sentinels, the services on Sentinel in durability mode:
-REDIS_MIN_REPLICA_ACKS=1) and the gateway on a free host port, and drives steady write load
-through the gateway (POST /api/users, each with a new email) while it injects the scenario's
-faults:
+REDIS_MIN_REPLICA_ACKS=1, or 0 with --no-durability) and the gateway on a free host port, and
+drives steady write load through the gateway (POST /api/users, each with a new email, and every
+JOB_EVERY-th request POST /api/jobs, a data.copy job to a key of its own) while it injects the
+scenario's faults:
 
   kill              docker kill the primary; later `docker start` it: it must rejoin as a replica
   partition         docker network disconnect the primary from redis-ha (cut off from the
@@ -16,12 +18,14 @@ faults:
   sentinel-replica  docker kill one sentinel, then a replica: service continues
   five              five failovers in a row (kill the primary, wait, bring it back as a replica)
 
-Every acknowledged write (201) is recorded and read back afterwards. The report, one block per
-fault and one for the run: seconds until writes succeed again, requests failed and their statuses,
-acknowledged writes lost, duplicate emails. It fails when an acknowledged write is lost, an email is
-stored twice, a request runs past the gateway's deadline (10 s, plus 2 s of slack) or gets no
-answer, or writes do not succeed again within RECOVERY_LIMIT seconds of a fault. Without a
-reachable Docker engine it exits SWITCHYARD_SKIP_EXIT_CODE (ctest: 77, skipped).
+Every acknowledged write (201, 202) is recorded and read back afterwards. The report, one block
+per fault and one for the run: seconds until writes succeed again, requests failed and their
+statuses, acknowledged writes lost, duplicate emails; for the jobs: lost, SUCCEEDED more than
+once, DEAD early, retried. It fails when an acknowledged user or job is lost (in durability mode;
+without it the count is only reported), an email is stored twice, a job SUCCEEDED twice or died
+before its attempts ran out, a request runs past the gateway's deadline (10 s, plus 2 s of slack)
+or gets no answer, or writes do not succeed again within RECOVERY_LIMIT seconds of a fault.
+Without a reachable Docker engine it exits SWITCHYARD_SKIP_EXIT_CODE (ctest: 77, skipped).
 """
 
 import bisect
@@ -43,6 +47,13 @@ import stack as sy  # noqa: E402
 
 SCENARIOS = ("kill", "partition", "sentinel-replica", "five")
 CLIENTS = 4
+# One request in JOB_EVERY submits a job (202) instead of creating a user (201).
+JOB_EVERY = 4
+ACCEPTED = (201, 202)
+# A job whose attempt was cut short by a failover is taken over after data-service's
+# JOB_VISIBILITY_TIMEOUT_MS (30 s), then retried after a backoff: every acknowledged job ends
+# (SUCCEEDED or DEAD) within this many seconds of the load stopping.
+JOBS_SETTLE_SECONDS = 150
 # The gateway's REQUEST_TIMEOUT_MS (10 s) and slack for a loaded machine.
 DEADLINE_SECONDS = 12.0
 # Target: writes succeed again within 10 s of the primary's death (sentinel detection included).
@@ -83,12 +94,16 @@ def wait_for(predicate, timeout, interval=0.2):
 class Project:
     """One compose project of the `ha` profile, with a random password and a free gateway port."""
 
-    def __init__(self):
+    def __init__(self, durable):
         self.name = "switchyard-ha-%d-%d" % (int(time.time()), os.getpid())
+        self.durable = durable
         self.work = tempfile.mkdtemp(prefix="switchyard-ha-")
         self.env = dict(os.environ)
         self.env["SWITCHYARD_REDIS_ENV_FILE"] = os.path.join(self.work, "redis.env")
         self.env["SWITCHYARD_HTTP_PORT"] = "0"
+        if not durable:
+            # Over docker/ha.env's 1: writes acknowledged without waiting for a replica.
+            self.env["SWITCHYARD_MIN_REPLICA_ACKS"] = "0"
         run(["bash", os.path.join(REPO, "docker", "redis-env.sh"),
              self.env["SWITCHYARD_REDIS_ENV_FILE"]])
         self.http_port = None
@@ -183,6 +198,21 @@ class Project:
         out = self.redis_cli(node, "INFO", "replication")
         return len(re.findall(r"state=online", out.stdout)) if out.returncode == 0 else 0
 
+    def succeeded_events(self):
+        """{job id: number of `succeeded` entries} in the job change stream on the primary
+        (sy:jobs:events, data-service/redis_util.hpp's job_event: fields job, state, ...)."""
+        primary = self.primary()
+        out = self.redis_cli(primary, "--json", "XRANGE", "sy:jobs:events", "-", "+",
+                             timeout=60)
+        if out.returncode != 0:
+            raise AssertionError("XRANGE sy:jobs:events failed: %s" % out.stderr.strip())
+        counts = collections.Counter()
+        for _, fields in json.loads(out.stdout or "[]"):
+            entry = dict(zip(fields[0::2], fields[1::2]))
+            if entry.get("state") == "succeeded":
+                counts[entry.get("job")] += 1
+        return counts
+
     def down(self, failed):
         # The services' Redis and Sentinel events and the sentinels' logs, then (on failure) the
         # tail of everything; the whole log stays in the temp dir's parent for a look later.
@@ -205,13 +235,19 @@ class Project:
 
 
 class Writes:
-    """Steady write load through the gateway: each request creates a user with a new email."""
+    """Steady write load through the gateway: each request creates a user with a new email, and
+    every JOB_EVERY-th submits a data.copy job of SOURCE_KEY to a key of its own."""
 
     def __init__(self, port):
         self.port = port
         self.run_id = "%x" % int(time.time() * 1000)
+        self.source = "ha/%s/source" % self.run_id
 
         def step(client, seq):
+            if seq % JOB_EVERY == JOB_EVERY - 1:
+                target = "ha/%s/copy-%d-%d" % (self.run_id, client, seq)
+                return ("job", target, "POST", "/api/jobs", {
+                    "type": "data.copy", "payload": {"from": self.source, "to": target}})
             email = "ha-%s-%d-%d@example.com" % (self.run_id, client, seq)
             return ("create", email, "POST", "/api/users", {"name": "HA %d" % seq,
                                                             "email": email})
@@ -222,7 +258,7 @@ class Writes:
         return self.load.snapshot()
 
     def succeeded_after(self, t0):
-        return any(o.status == 201 and o.started >= t0 for o in self.outcomes())
+        return any(o.status in ACCEPTED and o.started >= t0 for o in self.outcomes())
 
     def recovery(self, t0, limit, quiet=2.0):
         """Seconds from t0 until writes succeed again: the end of the first success (started
@@ -231,10 +267,10 @@ class Writes:
         settled within limit + 30 s. Also the failures seen from t0 until then."""
         def measure(now):
             after = [o for o in self.outcomes() if o.finished >= t0]
-            failed = sorted(o.started for o in after if o.status != 201)
+            failed = sorted(o.started for o in after if o.status not in ACCEPTED)
             if not failed:
                 return (0.0 if now - t0 >= limit else "pending"), []
-            successes = sorted((o for o in after if o.status == 201 and o.started >= failed[0]),
+            successes = sorted((o for o in after if o.status in ACCEPTED and o.started >= failed[0]),
                                key=lambda o: o.started)
             for success in successes:
                 if now < success.started + quiet:
@@ -243,8 +279,8 @@ class Writes:
                 if next_failure == len(failed) or failed[next_failure] >= success.started + quiet:
                     until = success.finished
                     return until - t0, [o for o in after
-                                        if o.status != 201 and o.started <= until]
-            return "pending", [o for o in after if o.status != 201]
+                                        if o.status not in ACCEPTED and o.started <= until]
+            return "pending", [o for o in after if o.status not in ACCEPTED]
 
         result = []
         wait_for(lambda: result.append(measure(time.monotonic())) or
@@ -254,8 +290,11 @@ class Writes:
 
 
 def statuses(outcomes):
-    counts = collections.Counter(str(o.status or o.error) for o in outcomes)
-    return ", ".join("%s x%d" % item for item in sorted(counts.items())) or "none"
+    return statuses_of(collections.Counter(str(o.status or o.error) for o in outcomes))
+
+
+def statuses_of(counter):
+    return ", ".join("%s x%d" % item for item in sorted(counter.items())) or "none"
 
 
 class Scenario:
@@ -321,6 +360,11 @@ class Scenario:
         self.await_replica(primary)
 
     def run(self):
+        source = sy.request(self.project.http_port, "PUT", "/api/data/" + self.writes.source,
+                            body={"value": "copied by ha jobs"})
+        if source.status != 200:
+            raise AssertionError("writing the jobs' source key: %d %s" % (source.status,
+                                                                          source.text))
         self.writes.load.start()
         try:
             getattr(self, "scenario_" + self.name.replace("-", "_"))()
@@ -375,8 +419,11 @@ class Scenario:
             self.problems.append("the primary moved from %s to %s" % (primary, still))
 
     def verify(self, outcomes):
-        acked = {o.key: json.loads(o.body)["id"] for o in outcomes if o.status == 201}
-        failed = [o for o in outcomes if o.status != 201]
+        acked = {o.key: json.loads(o.body)["id"] for o in outcomes
+                 if o.status in ACCEPTED and o.op == "create"}
+        jobs = {o.key: json.loads(o.body)["id"] for o in outcomes
+                if o.status in ACCEPTED and o.op == "job"}
+        failed = [o for o in outcomes if o.status not in ACCEPTED]
         slow = [o for o in outcomes if o.seconds > DEADLINE_SECONDS]
         unanswered = [o for o in outcomes if o.status is None]
         # Read back every acknowledged write, then list the store for duplicate emails.
@@ -390,12 +437,14 @@ class Scenario:
         listed = sy.list_all_users(self.project.http_port)
         duplicates = sum(n - 1 for n in collections.Counter(e for _, e in listed).values()
                          if n > 1)
-        summary = ("%s: %d requests, %d acknowledged, %d failed (%s), slowest %.2f s; "
-                   "acknowledged writes lost: %d; duplicate emails: %d" % (
-                       self.name, len(outcomes), len(acked), len(failed), statuses(failed),
+        summary = ("%s: %d requests, %d acknowledged (%d users, %d jobs), %d failed (%s), "
+                   "slowest %.2f s; acknowledged writes lost: %d; duplicate emails: %d" % (
+                       self.name, len(outcomes), len(acked) + len(jobs), len(acked), len(jobs),
+                       len(failed), statuses(failed),
                        max((o.seconds for o in outcomes), default=0.0), len(lost), duplicates))
         self.report.append(summary)
-        if lost:
+        self.verify_jobs(jobs)
+        if lost and self.project.durable:
             self.problems.append("%d acknowledged writes lost, e.g. %s" % (len(lost), lost[:3]))
         if duplicates:
             self.problems.append("%d duplicate emails" % duplicates)
@@ -411,9 +460,69 @@ class Scenario:
         return not self.problems
 
 
+    def verify_jobs(self, jobs):
+        """Every acknowledged job ends (none lost), SUCCEEDED at most once (the job change
+        stream holds one `succeeded` event per job), DEAD only with its attempts used up; how
+        many copies ran more than once (an attempt cut short by a failover is retried: the
+        queue runs attempts at least once, completes a job once) is reported."""
+        port = self.project.http_port
+        final = {}
+
+        def settled():
+            pending = [i for i in jobs.values() if i not in final]
+            for job_id, r in zip(pending, sy.get_each(port, ["/api/jobs/" + i for i in pending])):
+                body = r.json() if r.status == 200 else {}
+                if r.status == 404 or body.get("state") in ("JOB_STATE_SUCCEEDED",
+                                                            "JOB_STATE_DEAD"):
+                    final[job_id] = (r.status, body)
+            return len(final) == len(jobs)
+
+        t0 = time.monotonic()
+        if not wait_for(settled, JOBS_SETTLE_SECONDS, 1.0):
+            self.problems.append("%d acknowledged jobs had not ended %d s after the load" % (
+                len(jobs) - len(final), JOBS_SETTLE_SECONDS))
+        lost = [i for i, (status, _) in final.items() if status == 404]
+        states = collections.Counter(body.get("state", "missing")
+                                     for _, body in final.values())
+        dead_early = [(i, body.get("attempts"), body.get("last_error"))
+                      for i, (_, body) in final.items()
+                      if body.get("state") == "JOB_STATE_DEAD" and
+                      body.get("attempts", 0) < body.get("max_attempts", 0)]
+        retried = sum(1 for _, body in final.values() if body.get("attempts", 0) > 1)
+        succeeded_events = self.project.succeeded_events()
+        twice = [i for i in jobs.values() if succeeded_events.get(i, 0) > 1]
+        missing_event = [i for i, (_, body) in final.items()
+                         if body.get("state") == "JOB_STATE_SUCCEEDED" and
+                         succeeded_events.get(i, 0) == 0]
+        targets = sy.get_each(port, ["/api/data/" + key for key in jobs])
+        copied_again = sum(1 for r in targets if r.status == 200 and
+                           int(r.json().get("version", 0)) > 1)
+        line = ("jobs: %d acknowledged, ended within %.1f s (%s); lost: %d; SUCCEEDED more "
+                "than once: %d; retried after a cut-short attempt: %d; copies run more than "
+                "once: %d" % (len(jobs), time.monotonic() - t0, statuses_of(states), len(lost),
+                              len(twice), retried, copied_again))
+        log(line)
+        self.report.append(line)
+        if lost and self.project.durable:
+            self.problems.append("%d acknowledged jobs lost, e.g. %s" % (len(lost), lost[:3]))
+        if twice:
+            self.problems.append("%d jobs SUCCEEDED more than once, e.g. %s" % (len(twice),
+                                                                                 twice[:3]))
+        if missing_event:
+            self.problems.append("%d SUCCEEDED jobs have no succeeded event, e.g. %s" % (
+                len(missing_event), missing_event[:3]))
+        if dead_early:
+            self.problems.append("%d jobs DEAD before their attempts ran out, e.g. %r" % (
+                len(dead_early), dead_early[:3]))
+
+
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
-        sys.stderr.write("usage: %s {%s}\n" % (sys.argv[0], "|".join(SCENARIOS)))
+    args = sys.argv[1:]
+    durable = "--no-durability" not in args
+    args = [a for a in args if a != "--no-durability"]
+    if len(args) != 1 or args[0] not in SCENARIOS:
+        sys.stderr.write("usage: %s {%s} [--no-durability]\n" % (sys.argv[0],
+                                                                  "|".join(SCENARIOS)))
         return 2
     skip = int(os.environ.get("SWITCHYARD_SKIP_EXIT_CODE", "0"))
     if shutil.which("docker") is None or run(["docker", "info"], check=False).returncode != 0:
@@ -428,7 +537,7 @@ def main():
              "user-service", "data-service"], timeout=3600)
     # ctest's timeout sends SIGTERM: tear the project down on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    project = Project()
+    project = Project(durable)
     ok = False
     try:
         log("starting %s" % project.name)
@@ -436,9 +545,10 @@ def main():
         primary = project.primary()
         if primary is None or not wait_for(lambda: project.online_replicas(primary) == 2, 60):
             raise AssertionError("the group did not settle: primary %r" % primary)
-        scenario = Scenario(project, sys.argv[1])
+        scenario = Scenario(project, args[0])
         ok = scenario.run()
-        print("--- report: %s ---" % scenario.name)
+        print("--- report: %s, %s ---" % (scenario.name, "durability mode (REDIS_MIN_REPLICA_ACKS=1)"
+                                         if durable else "without durability mode"))
         for line in scenario.report:
             print("  " + line)
         for problem in scenario.problems:
