@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -301,6 +302,37 @@ TEST_F(GatewayStreamTest, StreamsAskingTheSameShareOneUpstreamCall) {
   second->Close();
   EXPECT_TRUE(WatchesOpen(2));
   EXPECT_TRUE(calls_open(2));
+}
+
+TEST_F(GatewayStreamTest, AClientThatHoldsASharedCallBackIsEndedAndTheOthersGoOn) {
+  Start(RestOptions(), 2s, 1);
+  StreamTestClient fast(port_, "/api/data:watch?prefix=lag/", kSse);
+  ASSERT_TRUE(fast.NextEvent());
+  // Reads its first event, then nothing: with a small receive buffer and 60 KB events the
+  // gateway's socket fills, then the shared call's log of 64 messages.
+  StreamTestClient slow(port_, "/api/data:watch?prefix=lag/", kSse, 30s, 4096);
+  ASSERT_TRUE(slow.NextEvent());
+  const std::string value(60000, 'x');
+  constexpr int kPuts = 200;
+  for (int i = 0; i < kPuts; ++i) {
+    Put("lag/" + std::to_string(i), value);
+    const auto event = fast.NextEvent();
+    ASSERT_TRUE(event) << "the fast client stalled at " << i;
+    ASSERT_EQ(Json(event->data).at("item").at("key").as_string(), "lag/" + std::to_string(i));
+  }
+  // The slow client gets what was already on its way, then the error event telling it to
+  // resume.
+  std::optional<SseEvent> last;
+  int delivered = 0;
+  while (auto event = slow.NextEvent()) {
+    last = event;
+    if (event->event == "error") break;
+    ++delivered;
+  }
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->event, "error");
+  EXPECT_EQ(Json(last->data).at("code").as_int64(), 8) << last->data;
+  EXPECT_LT(delivered, kPuts);
 }
 
 TEST_F(GatewayStreamTest, StreamsPastTheLimitGet429) {

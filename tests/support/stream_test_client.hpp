@@ -30,12 +30,19 @@ struct SseEvent {
 class StreamTestClient {
  public:
   // Connects to 127.0.0.1:port and sends GET `target` with `headers`; reads the response header
-  // (or a whole non-streamed response).
+  // (or a whole non-streamed response). A `receive_buffer` above 0 sets SO_RCVBUF first (a
+  // client that stops reading then holds the sender back sooner).
   StreamTestClient(unsigned short port, const std::string& target,
                    const std::map<std::string, std::string>& headers = {},
-                   std::chrono::milliseconds read_timeout = std::chrono::seconds(10))
+                   std::chrono::milliseconds read_timeout = std::chrono::seconds(10),
+                   int receive_buffer = 0)
       : socket_(io_) {
     namespace http = boost::beast::http;
+    socket_.open(boost::asio::ip::tcp::v4());
+    if (receive_buffer > 0) {
+      ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+                   sizeof receive_buffer);
+    }
     socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port});
     timeval tv{};
     tv.tv_sec = static_cast<time_t>(read_timeout.count() / 1000);
