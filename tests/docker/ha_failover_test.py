@@ -63,8 +63,9 @@ PARTITION_RECOVERY_LIMIT = 15.0
 MASTER = "switchyard"
 NODES = ("redis-1", "redis-2", "redis-3")
 SENTINELS = ("sentinel-1", "sentinel-2", "sentinel-3")
-# compose.yaml's fixed addresses on network redis-ha (docker/ha.env's SWITCHYARD_HA_NET).
-HA_NET = "172.31.250"
+# compose.yaml's fixed addresses on network redis-ha: docker/ha.env's SWITCHYARD_HA_NET.
+with open(os.path.join(REPO, "docker", "ha.env")) as env_file:
+    HA_NET = re.search(r"^SWITCHYARD_HA_NET=(\S+)$", env_file.read(), re.M).group(1)
 ADDRESSES = {"redis-1": HA_NET + ".11", "redis-2": HA_NET + ".12", "redis-3": HA_NET + ".13"}
 NODE_AT = {address: node for node, address in ADDRESSES.items()}
 
