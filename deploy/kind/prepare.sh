@@ -36,19 +36,17 @@ export GOFLAGS="-mod=mod"
 export CGO_ENABLED=0
 jobs="${JOBS:-2}"
 
-# The cache key: the versions and every file that shapes the node image.
-key="$(cat "$here/versions.env" "${BASH_SOURCE[0]}" $(find "$here/node" -type f | sort) |
-  sha256sum | cut -c1-12)"
+# Two cache keys: the binaries depend on the versions only; the node image also on every file
+# that shapes it (this script, node/, images/, runc-shim/).
+hash_files() { cat "$@" | sha256sum | cut -c1-12; }
+mapfile -t node_files < <(find "$here/node" "$here/images" "$here/runc-shim" -type f | sort)
+binaries_key="$(hash_files "$here/versions.env")"
+key="$(hash_files "$here/versions.env" "${BASH_SOURCE[0]}" "${node_files[@]}")"
 cache_root="${SWITCHYARD_KIND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/switchyard/kind}"
-cache="$cache_root/$KUBERNETES_VERSION-$key"
+cache="$cache_root/$KUBERNETES_VERSION-$binaries_key"
 node_image="switchyard/kind-node:$KUBERNETES_VERSION-$key"
-mkdir -p "$cache/bin" "$cache/images" "$cache/src"
+mkdir -p "$cache/bin" "$cache/src"
 
-if [[ "${FORCE:-}" != 1 ]] && image_exists "$node_image"; then
-  log "node image $node_image exists (cache $cache)"
-  echo "$node_image"
-  exit 0
-fi
 started=$SECONDS
 
 # step NAME: true when step NAME has not finished in this cache entry yet.
@@ -181,3 +179,105 @@ for part in kubernetes etcd coredns crictl pause; do
   fi
 done
 log "binaries ready in $cache/bin ($((SECONDS - started)) s)"
+
+# runc-shim: not a cached step (a second's build; its source is in this repository).
+(cd "$here/runc-shim" && "$go_bin" build -trimpath -ldflags "-s -w" -o "$cache/bin/runc-shim" .)
+# kubectl of the same version, for deploy/kind/up.sh and the tests (`make deps` has no kubectl:
+# Debian's is 1.20).
+if ! cmp -s "$cache/bin/kubectl" "$repo/.tools/bin/kubectl"; then
+  mkdir -p "$repo/.tools/bin"
+  install -m 0755 "$cache/bin/kubectl" "$repo/.tools/bin/kubectl"
+fi
+
+# The Debian bases (made once; the node image and kube-proxy's start from them), then the
+# engine's one change where privileged containers cannot start (host-setup.sh says what).
+bash "$repo/docker/build-base-image.sh" >&2
+bash "$here/host-setup.sh" "$cache/bin/runc-shim"
+
+if [[ "${FORCE:-}" != 1 ]] && image_exists "$node_image"; then
+  log "node image $node_image exists (binaries in $cache)"
+  echo "$node_image"
+  exit 0
+fi
+
+# --- 2. control-plane images ---------------------------------------------------------------------
+
+image_dir="$cache/images-$key"
+context="$(mktemp -d "${TMPDIR:-/tmp}/switchyard-kind.XXXXXX")"
+trap 'rm -rf "$context"' EXIT
+mapfile -t add_hosts < <(mirror_add_host_args)
+
+# static_image IMAGE BINARY: an image holding one static binary (Go, or pause linked with
+# -static), at /usr/local/bin/NAME as kubeadm's manifests call it and at /NAME, the entrypoint
+# of CoreDNS's and pause's upstream images.
+static_image() {
+  local image="$1" name="$2" dir="$context/$2"
+  mkdir -p "$dir"
+  cp "$cache/bin/$name" "$dir/$name"
+  printf 'FROM scratch\nCOPY %s /usr/local/bin/%s\nCOPY %s /%s\nENV PATH=/usr/local/bin:/usr/bin:/bin\nENTRYPOINT ["/%s"]\n' \
+    "$name" "$name" "$name" "$name" "$name" >"$dir/Dockerfile"
+  docker_build "kind-$name" --label io.switchyard.kind=1 -t "$image" "$dir"
+}
+
+if [[ "${FORCE:-}" == 1 || ! -f "$image_dir/done" ]]; then
+  rm -rf "$image_dir"
+  mkdir -p "$image_dir"
+  # The images, by the names kubeadm asks for (and pause also as 3.10, kind's own default).
+  mapfile -t wanted < <("$cache/bin/kubeadm" config images list --kubernetes-version "$KUBERNETES_VERSION")
+  log "control-plane images: ${wanted[*]}"
+  for image in "${wanted[@]}"; do
+    name="${image##*/}"
+    name="${name%%:*}"
+    case "$name" in
+      kube-proxy)
+        mkdir -p "$context/kube-proxy"
+        cp "$cache/bin/kube-proxy" "$here/images/iptables-wrapper" "$context/kube-proxy/"
+        docker_build kind-kube-proxy "${add_hosts[@]}" --label io.switchyard.kind=1 -t "$image" \
+          -f "$here/images/kube-proxy.Dockerfile" "$context/kube-proxy"
+        ;;
+      kube-apiserver | kube-controller-manager | kube-scheduler | etcd | coredns | pause)
+        static_image "$image" "$name"
+        ;;
+      *) die "kubeadm asks for an image this script does not build: $image" ;;
+    esac
+    [[ "$name" == pause ]] && docker tag "$image" "${image%:*}:3.10"
+    [[ "$name" == etcd && "$image" != *":$ETCD_IMAGE_TAG" ]] &&
+      die "kubeadm asks for $image, versions.env builds etcd $ETCD_IMAGE_TAG"
+    out="$image_dir/$name.tar"
+    if [[ "$name" == pause ]]; then
+      docker save -o "$out" "$image" "${image%:*}:3.10"
+    else
+      docker save -o "$out" "$image"
+    fi
+  done
+  touch "$image_dir/done"
+fi
+
+# --- 3. the node image ---------------------------------------------------------------------------
+
+module_dir="$("$go_bin" mod download -json "sigs.k8s.io/kind@$KIND_VERSION" |
+  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+[[ -d "$module_dir/images/base/files" ]] || die "sigs.k8s.io/kind@$KIND_VERSION has no images/base/files"
+node="$context/node-image"
+mkdir -p "$node/bin"
+cp -r "$module_dir/images/base/files" "$node/kind-files"
+rm -rf "$node/kind-files/LICENSES"
+chmod -R u+w,go-w "$node/kind-files"
+find "$node/kind-files" -type f -exec chmod 0644 {} +
+chmod 0755 "$node/kind-files/usr/local/bin/"* "$node/kind-files/kind/bin/"*
+cp -r "$here/node" "$node/node"
+rm -f "$node/node/Dockerfile"
+for binary in kubeadm kubelet kubectl crictl runc-shim; do
+  cp "$cache/bin/$binary" "$node/bin/"
+done
+cp -r "$image_dir" "$node/images"
+rm -f "$node/images/done"
+echo "$KUBERNETES_VERSION" >"$node/version"
+log "building the node image $node_image"
+docker_build kind-node "${add_hosts[@]}" --label io.switchyard.kind=1 -t "$node_image" \
+  -f "$here/node/Dockerfile" "$node"
+# Node images of other versions or files are replaced by this one.
+docker image ls --format '{{.Repository}}:{{.Tag}}' switchyard/kind-node | grep -vxF "$node_image" |
+  xargs -r docker image rm >/dev/null 2>&1 || true
+log "node image ready in $((SECONDS - started)) s"
+echo "$node_image"

@@ -11,6 +11,9 @@
 #
 # Needs docker, kind and kubectl on PATH. Settings (environment):
 #   KIND_CLUSTER    cluster name (default switchyard)
+#   KIND_NODE_IMAGE the node image to create it from (default: kind's own, pulled by kind;
+#                   `make cluster` passes the one deploy/kind/prepare.sh built, where no image
+#                   can be pulled)
 #   SKIP_BUILD=1    use the switchyard/*:local images already in docker
 #   ROLLOUT_TIMEOUT how long to wait for each rollout (default 300s)
 set -euo pipefail
@@ -49,7 +52,10 @@ if kind get clusters 2>/dev/null | grep -qxF "$cluster"; then
   log "cluster $cluster exists"
 else
   log "creating cluster $cluster"
-  kind create cluster --name "$cluster" --config "$repo/deploy/kind/kind-config.yaml" --wait 120s
+  image_args=()
+  [[ -z "${KIND_NODE_IMAGE:-}" ]] || image_args=(--image "$KIND_NODE_IMAGE")
+  kind create cluster --name "$cluster" --config "$repo/deploy/kind/kind-config.yaml" \
+    "${image_args[@]}" --wait 120s
 fi
 kubectl config use-context "kind-$cluster" >/dev/null
 
