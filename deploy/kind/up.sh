@@ -27,6 +27,7 @@ tag=local
 services=(gateway user-service data-service)
 images=("${services[@]}" redis)
 
+started=$SECONDS
 log() { printf 'kind-up: %s\n' "$*"; }
 die() {
   printf 'kind-up: error: %s\n' "$*" >&2
@@ -58,6 +59,7 @@ else
     "${image_args[@]}" --wait 120s
 fi
 kubectl config use-context "kind-$cluster" >/dev/null
+log "cluster $cluster ready after $((SECONDS - started)) s"
 
 # --- 2. images ------------------------------------------------------------------------------------
 
@@ -125,6 +127,8 @@ kubectl -n "$namespace" rollout status statefulset/redis --timeout "$timeout"
 for name in "${services[@]}"; do
   kubectl -n "$namespace" rollout status "deployment/$name" --timeout "$timeout"
 done
+
+log "pods ready after $((SECONDS - started)) s"
 
 # --- 6. how to reach it ---------------------------------------------------------------------------
 
