@@ -26,7 +26,7 @@ here="$repo/deploy/kind"
 log_prefix=kind-prepare
 # shellcheck source-path=SCRIPTDIR source=../../docker/lib.sh
 source "$repo/docker/lib.sh"
-# shellcheck source=versions.env
+# shellcheck source-path=SCRIPTDIR source=versions.env
 source "$here/versions.env"
 
 go_bin="$(command -v go || true)"
