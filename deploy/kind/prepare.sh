@@ -207,15 +207,16 @@ context="$(mktemp -d "${TMPDIR:-/tmp}/switchyard-kind.XXXXXX")"
 trap 'rm -rf "$context"' EXIT
 mapfile -t add_hosts < <(mirror_add_host_args)
 
-# static_image IMAGE BINARY: an image holding one static binary (Go, or pause linked with
-# -static), at /usr/local/bin/NAME as kubeadm's manifests call it and at /NAME, the entrypoint
-# of CoreDNS's and pause's upstream images.
+# static_image IMAGE NAME: an image holding one static binary (Go, or pause linked with
+# -static): CoreDNS and pause at /NAME, their upstream images' entrypoints; the others at
+# /usr/local/bin/NAME, where kubeadm's manifests find them on PATH.
 static_image() {
-  local image="$1" name="$2" dir="$context/$2"
+  local image="$1" name="$2" dir="$context/$2" path="/usr/local/bin/$2"
+  [[ "$name" == coredns || "$name" == pause ]] && path="/$name"
   mkdir -p "$dir"
   cp "$cache/bin/$name" "$dir/$name"
-  printf 'FROM scratch\nCOPY %s /usr/local/bin/%s\nCOPY %s /%s\nENV PATH=/usr/local/bin:/usr/bin:/bin\nENTRYPOINT ["/%s"]\n' \
-    "$name" "$name" "$name" "$name" "$name" >"$dir/Dockerfile"
+  printf 'FROM scratch\nCOPY %s %s\nENV PATH=/usr/local/bin:/usr/bin:/bin\nENTRYPOINT ["%s"]\n' \
+    "$name" "$path" "$path" >"$dir/Dockerfile"
   docker_build "kind-$name" --label io.switchyard.kind=1 -t "$image" "$dir"
 }
 
@@ -251,6 +252,8 @@ if [[ "${FORCE:-}" == 1 || ! -f "$image_dir/done" ]]; then
     fi
   done
   touch "$image_dir/done"
+  # The image tars of other node-image versions go.
+  find "$cache" -maxdepth 1 -name 'images-*' ! -name "images-$key" -exec rm -rf {} +
 fi
 
 # --- 3. the node image ---------------------------------------------------------------------------
