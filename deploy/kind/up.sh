@@ -90,6 +90,11 @@ if [[ "${SKIP_BUILD:-}" != 1 ]]; then
     log "building images with docker/build-images.sh"
     SWITCHYARD_IMAGE_TAG="$tag" "$repo/docker/build-images.sh" "${services[@]}"
   fi
+  # build-images.sh (re)builds Redis as switchyard/redis:7: :local follows it, so a changed
+  # docker/redis reaches the cluster.
+  if image_exists switchyard/redis:7; then
+    docker tag switchyard/redis:7 "switchyard/redis:$tag"
+  fi
 fi
 for name in "${images[@]}"; do
   ensure_local_image "$name"
