@@ -90,10 +90,11 @@ if [[ "${SKIP_BUILD:-}" != 1 ]]; then
     log "building images with docker/build-images.sh"
     SWITCHYARD_IMAGE_TAG="$tag" "$repo/docker/build-images.sh" "${services[@]}"
   fi
-  # build-images.sh (re)builds Redis as switchyard/redis:7: :local follows it, so a changed
-  # docker/redis reaches the cluster.
-  if image_exists switchyard/redis:7; then
-    docker tag switchyard/redis:7 "switchyard/redis:$tag"
+  # Redis from this tree's docker/redis, under the dev overlay's tag (a layer-cache hit after
+  # build-images.sh): tagging switchyard/redis:7 instead would take whatever another checkout
+  # on the same Docker engine built last.
+  if [[ -x "$repo/docker/build-base-image.sh" ]]; then
+    SWITCHYARD_REDIS_IMAGE="switchyard/redis:$tag" "$repo/docker/build-base-image.sh"
   fi
 fi
 for name in "${images[@]}"; do

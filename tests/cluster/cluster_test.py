@@ -429,6 +429,12 @@ def main():
                      bool(results) and all(s == "200" for s, _ in results),
                      repr([r for r in results if r[0] != "200"][:20]))
 
+        # kubectl port-forward follows one pod: the gateway's was replaced.
+        gateway = cluster.port_forward("svc/gateway", 80)
+        checks.check("GET %s through a new port-forward to the restarted gateway answers 200"
+                     % user_path,
+                     wait_for(lambda: http(gateway, "GET", user_path)[0] == 200, 30))
+
         # --- 6. an image that never becomes ready -------------------------------------------
         build = os.path.join(work, "never-ready")
         os.makedirs(build)
