@@ -143,7 +143,8 @@ step "metric check rejects a misspelled metric" misspelled
 
 step "actionlint .github/workflows" "$actionlint" -no-color
 scripts=(deploy/kind/up.sh deploy/kind/prepare.sh deploy/kind/host-setup.sh
-  deploy/kind/node/kind/bin/import-images.sh deploy/kind/images/iptables-wrapper
+  deploy/kind/node/kind/bin/import-images.sh deploy/kind/node/kind/bin/switchyard-entrypoint
+  deploy/kind/images/iptables-wrapper
   "$rules_dir/sync.sh" tests/deploy/check.sh)
 syntax() {
   local f
