@@ -75,6 +75,13 @@ format: ## rewrite our C++ sources with clang-format
 up: deps ## build release and run the stack locally; Ctrl-C stops it
 	bash scripts/up.sh
 
+.PHONY: cluster cluster-down
+cluster: deps ## a local kind cluster running the dev overlay (deploy/README.md); stays up
+	image="$$(bash deploy/kind/prepare.sh)"; KIND_NODE_IMAGE="$$image" bash deploy/kind/up.sh
+
+cluster-down: ## delete the cluster `make cluster` made
+	kind delete cluster --name "$${KIND_CLUSTER:-switchyard}"
+
 .PHONY: docker
 docker: ## build the container images compose.yaml runs (no registry needed)
 	bash docker/build-images.sh builder gateway user-service data-service

@@ -11,6 +11,9 @@
 #
 # Needs docker, kind and kubectl on PATH. Settings (environment):
 #   KIND_CLUSTER    cluster name (default switchyard)
+#   KIND_NODE_IMAGE the node image to create it from (default: kind's own, pulled by kind;
+#                   `make cluster` passes the one deploy/kind/prepare.sh built, where no image
+#                   can be pulled)
 #   SKIP_BUILD=1    use the switchyard/*:local images already in docker
 #   ROLLOUT_TIMEOUT how long to wait for each rollout (default 300s)
 set -euo pipefail
@@ -24,6 +27,7 @@ tag=local
 services=(gateway user-service data-service)
 images=("${services[@]}" redis)
 
+started=$SECONDS
 log() { printf 'kind-up: %s\n' "$*"; }
 die() {
   printf 'kind-up: error: %s\n' "$*" >&2
@@ -49,9 +53,13 @@ if kind get clusters 2>/dev/null | grep -qxF "$cluster"; then
   log "cluster $cluster exists"
 else
   log "creating cluster $cluster"
-  kind create cluster --name "$cluster" --config "$repo/deploy/kind/kind-config.yaml" --wait 120s
+  image_args=()
+  [[ -z "${KIND_NODE_IMAGE:-}" ]] || image_args=(--image "$KIND_NODE_IMAGE")
+  kind create cluster --name "$cluster" --config "$repo/deploy/kind/kind-config.yaml" \
+    "${image_args[@]}" --wait 120s
 fi
 kubectl config use-context "kind-$cluster" >/dev/null
+log "cluster $cluster ready after $((SECONDS - started)) s"
 
 # --- 2. images ------------------------------------------------------------------------------------
 
@@ -81,6 +89,12 @@ if [[ "${SKIP_BUILD:-}" != 1 ]]; then
   if [[ -x "$repo/docker/build-images.sh" ]]; then
     log "building images with docker/build-images.sh"
     SWITCHYARD_IMAGE_TAG="$tag" "$repo/docker/build-images.sh" "${services[@]}"
+  fi
+  # Redis from this tree's docker/redis, under the dev overlay's tag (a layer-cache hit after
+  # build-images.sh): tagging switchyard/redis:7 instead would take whatever another checkout
+  # on the same Docker engine built last.
+  if [[ -x "$repo/docker/build-base-image.sh" ]]; then
+    SWITCHYARD_REDIS_IMAGE="switchyard/redis:$tag" "$repo/docker/build-base-image.sh"
   fi
 fi
 for name in "${images[@]}"; do
@@ -119,6 +133,8 @@ kubectl -n "$namespace" rollout status statefulset/redis --timeout "$timeout"
 for name in "${services[@]}"; do
   kubectl -n "$namespace" rollout status "deployment/$name" --timeout "$timeout"
 done
+
+log "pods ready after $((SECONDS - started)) s"
 
 # --- 6. how to reach it ---------------------------------------------------------------------------
 

@@ -1,0 +1,3 @@
+module switchyard.local/kind/runc-shim
+
+go 1.24
