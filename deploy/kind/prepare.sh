@@ -19,6 +19,9 @@
 #
 # Settings (environment): SWITCHYARD_KIND_CACHE; JOBS (parallel Go compiles, default 2);
 # FORCE=1 (rebuild the node image and control-plane images, keeping the compiled binaries).
+#
+#   prepare.sh --built    builds nothing: exits 0 when this machine's cache holds the binaries
+#                         of versions.env (the hour of Go builds is behind it), else 1.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -45,13 +48,21 @@ key="$(hash_files "$here/versions.env" "${BASH_SOURCE[0]}" "${node_files[@]}")"
 cache_root="${SWITCHYARD_KIND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/switchyard/kind}"
 cache="$cache_root/$KUBERNETES_VERSION-$binaries_key"
 node_image="switchyard/kind-node:$KUBERNETES_VERSION-$key"
-mkdir -p "$cache/bin" "$cache/src"
-
-started=$SECONDS
 
 # step NAME: true when step NAME has not finished in this cache entry yet.
 step() { [[ ! -f "$cache/$1.done" ]]; }
 done_step() { touch "$cache/$1.done"; }
+binary_parts=(kubernetes etcd coredns crictl pause)
+
+if [[ "${1:-}" == --built ]]; then
+  for part in "${binary_parts[@]}"; do
+    if step "$part"; then exit 1; fi
+  done
+  exit 0
+fi
+mkdir -p "$cache/bin" "$cache/src"
+
+started=$SECONDS
 
 # --- 1. binaries ---------------------------------------------------------------------------------
 
@@ -172,7 +183,7 @@ build_pause() {
   strip "$cache/bin/pause"
 }
 
-for part in kubernetes etcd coredns crictl pause; do
+for part in "${binary_parts[@]}"; do
   if step "$part"; then
     "build_$part"
     done_step "$part"
