@@ -46,6 +46,8 @@ import time
 
 sys.dont_write_bytecode = True
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tests", "reliability"))
+import stack as sy  # noqa: E402
 CLUSTER = os.environ.get("SWITCHYARD_KIND_CLUSTER", "switchyard-ctest")
 NAMESPACE = "switchyard-dev"
 SERVICES = ("gateway", "user-service", "data-service")
@@ -58,26 +60,16 @@ def log(message):
     print("cluster-test: %s" % message, flush=True)
 
 
-class Failed(Exception):
+class Failed(AssertionError):
     pass
 
 
 def run(argv, timeout=300, check=True, env=None, input=None):
-    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            timeout=timeout, env=env, input=input)
-    if check and result.returncode != 0:
-        raise Failed("%s failed (%d): %s" % (" ".join(argv), result.returncode,
-                                            (result.stderr or result.stdout).strip()[-3000:]))
-    return result
+    return sy.run_command(argv, timeout=timeout, check=check, env=env, input=input)
 
 
 def wait_for(predicate, timeout, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)  # polling a condition with a bound, not synchronising on a sleep
-    return predicate()
+    return sy.wait_for(predicate, timeout, interval)
 
 
 def tool(name):
@@ -520,7 +512,7 @@ def main():
             checks.check("NetworkPolicy: the API works through the gateway with the policies",
                          wait_for(lambda: http(gateway, "GET", user_path)[0] == 200, 30))
         cluster.kubectl("delete", "-f", policies, check=False)
-    except (Failed, subprocess.TimeoutExpired) as error:
+    except (AssertionError, subprocess.TimeoutExpired) as error:
         checks.check("the run got through every step", False, str(error))
     finally:
         cluster.stop_forwards()

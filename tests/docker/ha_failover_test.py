@@ -75,21 +75,11 @@ def log(message):
 
 
 def run(argv, timeout=120, check=True, env=None):
-    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            timeout=timeout, env=env)
-    if check and result.returncode != 0:
-        raise AssertionError("%s failed (%d): %s" % (" ".join(argv), result.returncode,
-                                                     result.stderr.strip()[-2000:]))
-    return result
+    return sy.run_command(argv, timeout=timeout, check=check, env=env)
 
 
 def wait_for(predicate, timeout, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)  # polling a condition with a bound, not synchronising on a sleep
-    return predicate()
+    return sy.wait_for(predicate, timeout, interval)
 
 
 class Project:
@@ -271,8 +261,9 @@ class Writes:
             failed = sorted(o.started for o in after if o.status not in ACCEPTED)
             if not failed:
                 return (0.0 if now - t0 >= limit else "pending"), []
-            successes = sorted((o for o in after if o.status in ACCEPTED and o.started >= failed[0]),
-                               key=lambda o: o.started)
+            successes = sorted(
+                (o for o in after if o.status in ACCEPTED and o.started >= failed[0]),
+                key=lambda o: o.started)
             for success in successes:
                 if now < success.started + quiet:
                     break
@@ -548,8 +539,9 @@ def main():
             raise AssertionError("the group did not settle: primary %r" % primary)
         scenario = Scenario(project, args[0])
         ok = scenario.run()
-        print("--- report: %s, %s ---" % (scenario.name, "durability mode (REDIS_MIN_REPLICA_ACKS=1)"
-                                         if durable else "without durability mode"))
+        mode = ("durability mode (REDIS_MIN_REPLICA_ACKS=1)" if durable
+                else "without durability mode")
+        print("--- report: %s, %s ---" % (scenario.name, mode))
         for line in scenario.report:
             print("  " + line)
         for problem in scenario.problems:

@@ -63,6 +63,17 @@ def port_open(port):
         return False
 
 
+def run_command(argv, timeout=120, check=True, env=None, input=None):
+    """Runs argv to its end with its output captured as text; with `check`, an AssertionError
+    naming the command and the end of its stderr (else stdout) when it fails."""
+    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            timeout=timeout, env=env, input=input)
+    if check and result.returncode != 0:
+        output = (result.stderr or result.stdout).strip()[-3000:]
+        raise AssertionError("%s failed (%d): %s" % (" ".join(argv), result.returncode, output))
+    return result
+
+
 def wait_for(predicate, timeout, interval=0.02):
     """Calls predicate until it is truthy or timeout seconds pass; returns its last value."""
     deadline = time.monotonic() + timeout
