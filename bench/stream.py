@@ -5,6 +5,8 @@ build directory, then bench/stream_bench.cpp against the gateway: events per sec
 gateway's memory per open stream. Prints the result as JSON and a Markdown table row.
 
     SWITCHYARD_BUILD_DIR=build/release python3 bench/stream.py [WATCHERS [RATE [SECONDS]]]
+
+GATEWAY_WORKER_THREADS sets the gateway's WORKER_THREADS (default 1).
 """
 
 import json
@@ -22,7 +24,9 @@ def main():
     rate = float(sys.argv[2]) if len(sys.argv) > 2 else 20
     seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 20
     bench = os.path.join(stacklib.build_dir(), "bench", "stream-bench")
-    with stacklib.Stack(gateway_env={"MAX_STREAMS": watchers + 100, "LOG_LEVEL": "warn"}) as stack:
+    gateway_env = {"MAX_STREAMS": watchers + 100, "LOG_LEVEL": "warn",
+                   "WORKER_THREADS": os.environ.get("GATEWAY_WORKER_THREADS", "1")}
+    with stacklib.Stack(gateway_env=gateway_env) as stack:
         stack.start(data_service=True)
         gateway = stack["gateway"]
         out = subprocess.run([bench, str(stack.http_port), str(watchers), str(rate), str(seconds),
